@@ -1,0 +1,118 @@
+"""The `obsgen` command line. Commands are thin: load the spec, call the pipeline, report.
+
+Errors are :class:`~obsgen.errors.ObsgenError` (a ClickException): one line each, exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from obsgen import __version__
+from obsgen.errors import ObsgenError
+
+SPEC_HELP = ("Spec file. Default: ./obsgen.yaml if it exists, else the bundled spec of the "
+             "demo service.")
+
+
+def _spec_path(spec: Path | None) -> Path | None:
+    if spec is not None:
+        return spec
+    local = Path("obsgen.yaml")
+    return local if local.is_file() else None
+
+
+def _load(spec: Path | None):  # type: ignore[no-untyped-def]
+    from obsgen.spec import load_file
+
+    return load_file(_spec_path(spec))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="obsgen")
+def main() -> None:
+    """Dashboards, SLO alerts and runbooks for FastAPI services, from one YAML spec.
+
+    \b
+    Example:
+      obsgen init               # write a commented starter spec to ./obsgen.yaml
+      obsgen build              # generate ./build/ from it (or from the bundled demo spec)
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="obsgen.yaml")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init(path: Path, force: bool) -> None:
+    """Write a commented starter spec to PATH (default ./obsgen.yaml).
+
+    \b
+    Example:
+      obsgen init specs/checkout.yaml && $EDITOR specs/checkout.yaml
+    """
+    from obsgen.spec import default_spec_text
+
+    if path.exists() and not force:
+        raise ObsgenError(f"{path}: already exists (use --force to overwrite)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_spec_text(), encoding="utf-8")
+    except OSError as exc:
+        raise ObsgenError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path}; edit it, then run `obsgen validate -c {path}`")
+
+
+@main.command()
+@click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
+def validate(spec: Path | None) -> None:
+    """Check a spec and report every problem; writes nothing.
+
+    \b
+    Example:
+      obsgen validate -c obsgen.yaml
+    """
+    project = _load(spec)
+    slos = sum(len(s.slos) for s in project.services)
+    click.echo(f"{project.source}: valid ({len(project.services)} services, {slos} SLOs)")
+
+
+@main.command()
+@click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default="build", show_default=True, help="Output directory (replaced atomically).")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 listing the differences if DIR is not up to date.")
+def build(spec: Path | None, out_dir: Path, check: bool) -> None:
+    """Generate dashboards, rules, alerts, tests, Alertmanager config and runbooks.
+
+    \b
+    Examples:
+      obsgen build                          # bundled demo spec (or ./obsgen.yaml) → ./build/
+      obsgen build -c obsgen.yaml -o out/
+      obsgen build --check                  # in CI: fail when committed output is stale
+    """
+    from obsgen.build import build as run_build
+    from obsgen.build import summary
+    from obsgen.writer import diff_tree, write_tree
+
+    project = _load(spec)
+    result = run_build(project)
+    if check:
+        differences = diff_tree(result.tree, out_dir)
+        if differences:
+            click.echo(f"{out_dir}/ is out of date with {project.source} "
+                       f"({len(differences)} files differ); run `obsgen build`:")
+            for line in differences:
+                click.echo(f"  {line}")
+            sys.exit(1)
+        click.echo(f"{out_dir}/ is up to date with {project.source}")
+        return
+    write_tree(result.tree, out_dir)
+    click.echo(f"spec: {project.source}")
+    click.echo(summary(result, str(out_dir)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

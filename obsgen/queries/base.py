@@ -1,0 +1,44 @@
+"""What every query is built from: the convention to ask for names, and the series selector.
+
+A :class:`Target` is one service seen either by a rule (``job="profiles"``) or by a dashboard
+(``job=~"$service"``); the same query function serves both, so a panel and the alert about the
+same thing always run the same expression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from obsgen.conventions import Convention
+from obsgen.model import Service
+
+RATE_INTERVAL = "$__rate_interval"  # Grafana's safe rate window for panels
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service's convention plus the label matcher that selects its series."""
+
+    convention: Convention
+    matcher: str  # e.g. 'job="profiles"'
+    name: str  # the service name, for recording-rule label matchers
+
+    def select(self, metric: str, *matchers: str) -> str:
+        """A vector selector: ``metric{<service matcher>, *matchers}``."""
+        inner = ", ".join((self.matcher, *filter(None, matchers)))
+        return f"{metric}{{{inner}}}"
+
+
+def rule_target(service: Service) -> Target:
+    """How recording and alerting rules select the service: an exact match."""
+    return Target(service.convention, service.selector.matcher(), service.name)
+
+
+def dashboard_target(service: Service, variable: str = "service") -> Target:
+    """How dashboards select the service: the selector label matched to a template variable."""
+    return Target(service.convention, f'{service.selector.label}=~"${variable}"', service.name)
+
+
+def by(labels: tuple[str, ...]) -> str:
+    """An aggregation clause, empty when there is nothing to group by."""
+    return f" by ({', '.join(labels)})" if labels else ""

@@ -1,0 +1,61 @@
+"""HTTP server queries: throughput, errors, latency quantiles, in-flight requests."""
+
+from __future__ import annotations
+
+from obsgen.queries.base import Target, by
+
+
+def _route(target: Target, route_regex: str | None) -> str:
+    return f'{target.convention.route_label}=~"{route_regex}"' if route_regex else ""
+
+
+def request_rate(target: Target, window: str, group: tuple[str, ...] = (),
+                 route_regex: str | None = None) -> str:
+    """Requests per second."""
+    series = target.select(target.convention.requests_counter, _route(target, route_regex))
+    return f"sum{by(group)} (rate({series}[{window}]))"
+
+
+def error_selector(target: Target) -> str:
+    conv = target.convention
+    return f'{conv.status_label}=~"{conv.error_status_regex}"'
+
+
+def error_rate(target: Target, window: str, group: tuple[str, ...] = (),
+               route_regex: str | None = None) -> str:
+    """5xx responses per second."""
+    series = target.select(target.convention.requests_counter, error_selector(target),
+                           _route(target, route_regex))
+    return f"sum{by(group)} (rate({series}[{window}]))"
+
+
+def error_ratio(target: Target, window: str, group: tuple[str, ...] = ()) -> str:
+    """Share of responses that are 5xx; no traffic gives no sample rather than NaN."""
+    return f"{error_rate(target, window, group)}\n/\n({request_rate(target, window, group)} > 0)"
+
+
+def status_class_rate(target: Target, window: str) -> str:
+    """Requests per second by status class (2xx, 4xx, 5xx)."""
+    conv = target.convention
+    series = target.select(conv.requests_counter)
+    return (f'sum by (status_class) (label_replace(rate({series}[{window}]), "status_class", '
+            f'"${{1}}xx", "{conv.status_label}", "([0-9]).*"))')
+
+
+def latency_quantile(target: Target, quantile: float, window: str,
+                     group: tuple[str, ...] = ()) -> str:
+    """A latency quantile from the duration histogram (seconds)."""
+    conv = target.convention
+    series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"')
+    return f"histogram_quantile({quantile}, sum by (le{''.join(', ' + g for g in group)}) (rate({series}[{window}])))"
+
+
+def latency_heatmap(target: Target, window: str) -> str:
+    """Bucket rates for a heatmap panel (format: heatmap)."""
+    return f"sum by (le) (rate({target.select(target.convention.bucket())}[{window}]))"
+
+
+def active_requests(target: Target) -> str | None:
+    """Requests in flight, or None when the convention has no gauge for it."""
+    metric = target.convention.active_requests
+    return f"sum({target.select(metric)})" if metric else None

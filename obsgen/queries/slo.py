@@ -1,0 +1,102 @@
+"""SLI and burn-rate expressions: what the recording rules compute and the alerts compare.
+
+No traffic must never produce NaN: a 0/0 ratio would poison ``sum_over_time`` over the period
+and could fire alerts. Every ratio divides by ``(total > 0)``, so an idle window yields no
+sample at all, and the period ratio is computed from recorded *rates* (numerator and denominator
+summed separately), which weights each 5m step by its traffic and never sees a NaN.
+"""
+
+from __future__ import annotations
+
+from obsgen import conventions as names
+from obsgen.conventions import le_matcher
+from obsgen.durations import parse_duration
+from obsgen.model import Service, Slo, SloKind, Tier
+from obsgen.queries.base import Target
+from obsgen.queries.http import error_selector
+
+SHORT_WINDOW = "5m"  # the resolution of the recorded rates the period ratio sums
+
+
+def _route(target: Target, slo: Slo) -> str:
+    return f'{target.convention.route_label}=~"{slo.route_regex}"' if slo.route_regex else ""
+
+
+def total_rate(target: Target, slo: Slo, window: str) -> str:
+    """Events of the SLI per second: requests (availability) or timed requests (latency)."""
+    conv = target.convention
+    metric = conv.requests_counter if slo.kind is SloKind.AVAILABILITY else conv.count()
+    return f"sum(rate({target.select(metric, _route(target, slo))}[{window}]))"
+
+
+def bad_rate(target: Target, slo: Slo, window: str) -> str:
+    """Bad events per second: 5xx responses, or responses slower than the threshold.
+
+    ``or 0 * total`` turns "no 5xx series yet" into 0 while keeping "no series at all" empty.
+    """
+    conv = target.convention
+    total = total_rate(target, slo, window)
+    if slo.kind is SloKind.AVAILABILITY:
+        bad = target.select(conv.requests_counter, error_selector(target), _route(target, slo))
+        return f"(sum(rate({bad}[{window}])) or 0 * {total})"
+    assert slo.threshold_seconds is not None
+    good = target.select(conv.bucket(), le_matcher(slo.threshold_seconds), _route(target, slo))
+    return f"({total} - sum(rate({good}[{window}])))"
+
+
+def error_ratio(target: Target, slo: Slo, window: str) -> str:
+    """Share of bad events over ``window``; an idle window gives no sample."""
+    return f"{bad_rate(target, slo, window)}\n/\n({total_rate(target, slo, window)} > 0)"
+
+
+def slo_matcher(service: Service, slo: Slo) -> str:
+    """Selects the recorded series of one SLO."""
+    return f'{{{names.SERVICE_LABEL}="{service.name}", {names.SLO_LABEL}="{slo.name}"}}'
+
+
+def recorded(record: str, service: Service, slo: Slo) -> str:
+    return f"{record}{slo_matcher(service, slo)}"
+
+
+def period_error_ratio(service: Service, slo: Slo) -> str:
+    """Error ratio over the compliance period, from the recorded 5m rates (NaN-free)."""
+    bad = recorded(names.SLI_ERRORS_RATE_RECORD, service, slo)
+    total = recorded(names.SLI_REQUESTS_RATE_RECORD, service, slo)
+    return (f"sum_over_time({bad}[{slo.period}])\n/\n"
+            f"(sum_over_time({total}[{slo.period}]) > 0)")
+
+
+def budget_remaining(service: Service, slo: Slo) -> str:
+    """Share of the period's error budget left (1 = untouched, 0 = spent, < 0 = overspent)."""
+    ratio = recorded(names.SLO_PERIOD_ERROR_RATIO_RECORD, service, slo)
+    return f"1 - {ratio} / {slo.error_budget_ratio!r}"
+
+
+def burn_rate(service: Service, slo: Slo, window: str) -> str:
+    """How many times faster than sustainable the budget burns over ``window``."""
+    ratio = recorded(names.sli_error_ratio_record(window), service, slo)
+    return f"{ratio} / {slo.error_budget_ratio!r}"
+
+
+def tier_burn_rate(slo: Slo, tier: Tier) -> float:
+    return tier.burn_rate(slo.period_seconds, int(parse_duration(tier.long_window)))
+
+
+def burn_rate_alert(service: Service, slo: Slo, tier: Tier, min_request_rate: float) -> str:
+    """Multiwindow burn-rate condition: both windows over the threshold, enough traffic."""
+    threshold = f"({tier_burn_rate(slo, tier)!r} * {slo.error_budget_ratio!r})"
+    long_ratio = recorded(names.sli_error_ratio_record(tier.long_window), service, slo)
+    short_ratio = recorded(names.sli_error_ratio_record(tier.short_window), service, slo)
+    requests = recorded(names.SLI_REQUESTS_RATE_RECORD, service, slo)
+    on = f"on ({names.SERVICE_LABEL}, {names.SLO_LABEL})"
+    return (f"(\n  {long_ratio} > {threshold}\n"
+            f"and {on}\n  {short_ratio} > {threshold}\n)\n"
+            f"and {on}\n  {requests} > {min_request_rate!r}")
+
+
+def windows_needed(tiers: tuple[Tier, ...]) -> tuple[str, ...]:
+    """Every window a ratio is recorded for: the policy's, the burn-rate panels', 5m."""
+    windows = {SHORT_WINDOW, "1h", "6h", "3d"}
+    for tier in tiers:
+        windows.update((tier.long_window, tier.short_window))
+    return tuple(sorted(windows, key=parse_duration))

@@ -1,0 +1,408 @@
+"""The ``obsgen/v1`` spec format: validated in one pass, then mapped to the frozen model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from typing import Any
+
+from obsgen import conventions, policy
+from obsgen.conventions import Convention, RuntimeMetrics
+from obsgen.durations import parse_duration
+from obsgen.model import (Alerting, Datasource, Grafana, Kpi, Limits, MuteWindow, Project,
+                          Receiver, Selector, Service, Slo, SloKind, SymptomThresholds, Tier)
+from obsgen.promql import syntax_error
+from obsgen.spec.reader import Node
+
+API_VERSION = "obsgen/v1"
+PERIODS = ("28d", "30d")
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+RECEIVER_CONFIG_KEYS = (
+    "discord_configs", "email_configs", "msteams_configs", "opsgenie_configs",
+    "pagerduty_configs", "pushover_configs", "slack_configs", "sns_configs",
+    "telegram_configs", "victorops_configs", "webex_configs", "webhook_configs", "wechat_configs",
+)
+_CUSTOM_CONVENTION_KEYS = ("preset", "duration_histogram", "buckets", "requests_counter",
+                           "route_label", "method_label", "status_label", "duration_has_status",
+                           "unmatched_route", "active_requests", "runtime")
+
+
+def _name_check(value: str) -> str | None:
+    if _NAME.match(value):
+        return None
+    return f"{value!r} must be lowercase letters, digits and '-', starting with a letter"
+
+
+def _label_check(value: str) -> str | None:
+    return None if _LABEL_NAME.match(value) else f"{value!r} is not a valid Prometheus label name"
+
+
+def _metric_check(value: str) -> str | None:
+    return None if _METRIC_NAME.match(value) else f"{value!r} is not a valid Prometheus metric name"
+
+
+def _duration_check(value: str) -> str | None:
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _regex_check(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"{value!r} is not a valid regular expression: {exc}"
+    return None
+
+
+def _promql_check(value: str) -> str | None:
+    problem = syntax_error(value)
+    return f"not valid PromQL: {problem}" if problem else None
+
+
+def _url_check(value: str) -> str | None:
+    return None if re.match(r"^https?://[^\s]+$", value) else f"{value!r} is not an http(s) URL"
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else f"{value:g} must be greater than 0"
+
+
+def _ratio(value: float) -> str | None:
+    return None if 0 < value <= 1 else f"{value:g} must be in (0, 1]"
+
+
+def read_project(root: Node, source: str) -> Project | None:
+    """Validate a whole spec; return the model, or None when any problem was recorded."""
+    root.check_keys(("apiVersion", "services", "alerting", "grafana", "runbooks", "labels"),
+                    required=("apiVersion", "services"))
+    version = root.get("apiVersion", str)
+    if version is not None and version != API_VERSION:
+        root.error("apiVersion", f"{version!r} is not supported (use {API_VERSION!r})")
+    services = _read_services(root)
+    alerting = _read_alerting(root.child("alerting"), root)
+    grafana = _read_grafana(root.child("grafana"), root)
+    runbooks = root.child("runbooks")
+    runbook_base = "https://github.com/obsgen/obsgen/blob/main/build/runbooks/"
+    if runbooks is not None:
+        runbooks.check_keys(("base_url",))
+        runbook_base = runbooks.get("base_url", str, runbook_base, _url_check) or runbook_base
+    labels = _read_labels(root)
+    if root.reader.problems or alerting is None or grafana is None:
+        return None
+    return Project(source=source, services=tuple(services), alerting=alerting, grafana=grafana,
+                   runbook_base_url=runbook_base, extra_labels=labels)
+
+
+def _read_labels(root: Node) -> dict[str, str]:
+    node = root.child("labels")
+    if node is None:
+        return {}
+    labels: dict[str, str] = {}
+    reserved = (conventions.SERVICE_LABEL, conventions.SLO_LABEL, conventions.SEVERITY_LABEL)
+    for key in node.data:
+        value = node.get(key, str)
+        if _label_check(key):
+            node.error(key, _label_check(key) or "")
+        elif key in reserved:
+            node.error(key, f"is set by obsgen itself; reserved labels: {', '.join(reserved)}")
+        elif value is not None:
+            labels[key] = value
+    return labels
+
+
+def _read_services(root: Node) -> list[Service]:
+    services: list[Service] = []
+    seen: dict[str, int] = {}
+    if isinstance(root.data.get("services"), list) and not root.data["services"]:
+        root.error("services", "must list at least one service")
+    for node, _ in root.items("services"):
+        service = _read_service(node)
+        name = node.data.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                node.error("name", f"duplicate service name {name!r} (first at line {seen[name]})")
+            seen.setdefault(name, node.line_of("name"))
+        if service is not None:
+            services.append(service)
+    return services
+
+
+def _read_service(node: Node) -> Service | None:
+    node.check_keys(("name", "team", "selector", "convention", "slos", "limits", "thresholds",
+                     "kpis"), required=("name",))
+    name = node.get("name", str, check=_name_check)
+    team = node.get("team", str, "unowned") or "unowned"
+    selector = Selector("job", name or "")
+    if (sel := node.child("selector")) is not None:
+        sel.check_keys(("label", "value"))
+        selector = Selector(sel.get("label", str, "job", _label_check) or "job",
+                            sel.get("value", str, name or "") or name or "")
+    convention = _read_convention(node)
+    limits = _read_limits(node.child("limits"))
+    thresholds = _read_thresholds(node.child("thresholds"))
+    slos = _read_slos(node, convention)
+    kpis = _read_kpis(node)
+    if name is None or convention is None or limits is None or thresholds is None:
+        return None
+    return Service(name=name, selector=selector, convention=convention, team=team,
+                   slos=tuple(slos), limits=limits, thresholds=thresholds, kpis=tuple(kpis))
+
+
+def _read_convention(node: Node) -> Convention | None:
+    raw = node.data.get("convention", conventions.OTEL.name)
+    presets = ", ".join(conventions.PRESETS)
+    if isinstance(raw, str):
+        if raw not in conventions.PRESETS:
+            node.error("convention", f"unknown preset {raw!r} (valid: {presets}, or a mapping)")
+            return None
+        return conventions.PRESETS[raw]
+    custom = node.child("convention")
+    if custom is None:
+        return None
+    custom.check_keys(_CUSTOM_CONVENTION_KEYS)
+    base_name = custom.get("preset", str, conventions.OTEL.name)
+    if base_name not in conventions.PRESETS:
+        custom.error("preset", f"unknown preset {base_name!r} (valid: {presets})")
+        return None
+    base = conventions.PRESETS[base_name]
+    overrides: dict[str, Any] = {}
+    for key in ("duration_histogram", "requests_counter", "active_requests"):
+        if (value := custom.get(key, str, None, _metric_check)) is not None:
+            overrides[key] = value
+    for key in ("route_label", "method_label", "status_label"):
+        if (value := custom.get(key, str, None, _label_check)) is not None:
+            overrides[key] = value
+    if (value := custom.get("unmatched_route", str, None)) is not None:
+        overrides["unmatched_route"] = value
+    if (flag := custom.get("duration_has_status", bool, None)) is not None:
+        overrides["duration_has_status"] = flag
+    buckets = custom.get("buckets", list, None)
+    if buckets is not None:
+        if not buckets or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in buckets):
+            custom.error("buckets", "must be a non-empty list of numbers (the histogram's le bounds)")
+        elif list(buckets) != sorted(set(buckets)):
+            custom.error("buckets", "must be strictly increasing")
+        else:
+            overrides["buckets"] = tuple(float(b) for b in buckets)
+    if (runtime := custom.child("runtime")) is not None:
+        names = tuple(f.name for f in fields(RuntimeMetrics))
+        runtime.check_keys(names)
+        values = {key: runtime.data[key] for key in names if key in runtime.data}
+        for key, value in values.items():
+            if value is not None and (not isinstance(value, str) or _metric_check(value)):
+                runtime.error(key, "must be a metric name, or null when the service lacks it")
+        overrides["runtime"] = RuntimeMetrics(**{**base.runtime.__dict__, **values})
+    return conventions.custom(base, overrides)
+
+
+def _read_limits(node: Node | None) -> Limits | None:
+    if node is None:
+        return Limits(memory_bytes=512 * 1024 * 1024, cpu_cores=1.0)
+    node.check_keys(("memory_mb", "cpu_cores"))
+    memory = node.get("memory_mb", float, 512.0, _positive)
+    cpu = node.get("cpu_cores", float, 1.0, _positive)
+    if memory is None or cpu is None:
+        return None
+    return Limits(memory_bytes=int(memory * 1024 * 1024), cpu_cores=cpu)
+
+
+def _read_thresholds(node: Node | None) -> SymptomThresholds | None:
+    defaults = SymptomThresholds()
+    if node is None:
+        return defaults
+    names = tuple(f.name for f in fields(SymptomThresholds))
+    node.check_keys(names)
+    ratios = ("error_ratio", "memory_ratio", "cpu_ratio", "queue_fill_ratio")
+    values: dict[str, float] = {}
+    for key in names:
+        value = node.get(key, float, getattr(defaults, key), _ratio if key in ratios else _positive)
+        if value is None:
+            return None
+        values[key] = value
+    return SymptomThresholds(**values)
+
+
+def _read_slos(service: Node, convention: Convention | None) -> list[Slo]:
+    slos: list[Slo] = []
+    seen: dict[str, int] = {}
+    for node, _ in service.items("slos"):
+        node.check_keys(("name", "type", "objective", "period", "threshold_seconds", "routes",
+                         "description"), required=("name", "type", "objective"))
+        name = node.get("name", str, check=_name_check)
+        if name is not None:
+            if name in seen:
+                node.error("name", f"duplicate SLO name {name!r} (first at line {seen[name]})")
+            seen.setdefault(name, node.line_of("name"))
+        kinds = ", ".join(k.value for k in SloKind)
+        kind_text = node.get("type", str, check=lambda v: None if v in {k.value for k in SloKind}
+                             else f"unknown SLO type {v!r} (valid: {kinds})")
+        objective = node.get("objective", float, check=lambda v: None if 0 < v < 100
+                             else f"{v:g} must be a percentage in (0, 100), e.g. 99.9")
+        period = node.get("period", str, "30d", lambda v: None if v in PERIODS
+                          else f"{v!r} is not a supported compliance period (valid: {', '.join(PERIODS)})")
+        routes = node.get("routes", str, None, _regex_check)
+        description = node.get("description", str, "") or ""
+        threshold = None
+        if kind_text == SloKind.LATENCY.value:
+            threshold = node.get("threshold_seconds", float, check=_positive)
+            if "threshold_seconds" not in node.data:
+                node.reader.error(node.data.line, node.sub_path("threshold_seconds"),
+                                  "is required for a latency SLO")
+            elif threshold is not None and convention is not None and threshold not in convention.buckets:
+                bounds = ", ".join(conventions.format_bound(b) for b in convention.buckets)
+                node.error("threshold_seconds", f"{threshold:g} is not a bucket bound of "
+                           f"{convention.duration_histogram} (valid: {bounds})")
+                threshold = None
+        elif "threshold_seconds" in node.data and kind_text is not None:
+            node.error("threshold_seconds", "only applies to latency SLOs")
+        if None in (name, kind_text, objective, period) or (kind_text == "latency" and threshold is None):
+            continue
+        assert name and kind_text and objective and period
+        slos.append(Slo(name=name, kind=SloKind(kind_text), objective_percent=objective,
+                        period=period, period_seconds=int(parse_duration(period)),
+                        threshold_seconds=threshold, route_regex=routes, description=description))
+    return slos
+
+
+def _read_kpis(service: Node) -> list[Kpi]:
+    kpis: list[Kpi] = []
+    for node, _ in service.items("kpis"):
+        node.check_keys(("title", "expr", "unit", "description"), required=("title", "expr"))
+        title = node.get("title", str)
+        expr = node.get("expr", str, check=_promql_check)
+        unit = node.get("unit", str, "short") or "short"
+        description = node.get("description", str, "") or ""
+        if title and expr:
+            kpis.append(Kpi(title=title, expr=expr, unit=unit, description=description))
+    return kpis
+
+
+def _read_alerting(node: Node | None, root: Node) -> Alerting | None:
+    if node is None:
+        return _default_alerting()
+    node.check_keys(("policy", "tiers", "min_request_rate", "receivers", "mute_windows",
+                     "group_wait", "group_interval", "repeat_interval"))
+    policies = policy.available()
+    policy_name = node.get("policy", str, "sre-workbook", lambda v: None if v in policies
+                           else f"unknown policy {v!r} (valid: {', '.join(policies)})")
+    tiers = list(policy.load(policy_name)) if policy_name else []
+    if (overrides := node.child("tiers")) is not None:
+        tiers = _apply_tier_overrides(overrides, tiers)
+    min_rate = node.get("min_request_rate", float, 0.1, lambda v: None if v >= 0
+                        else f"{v:g} must be zero or more (requests per second)")
+    receivers = node.child("receivers")
+    page = ticket = None
+    if receivers is not None:
+        receivers.check_keys(("page", "ticket"))
+        page = _read_receiver(receivers.child("page"), "page")
+        ticket = _read_receiver(receivers.child("ticket"), "ticket")
+    windows = [w for w in (_read_mute_window(item) for item, _ in node.items("mute_windows")) if w]
+    timings = {key: node.get(key, str, default, _duration_check)
+               for key, default in (("group_wait", "30s"), ("group_interval", "5m"),
+                                    ("repeat_interval", "4h"))}
+    if min_rate is None or any(v is None for v in timings.values()):
+        return None
+    return Alerting(tiers=tuple(tiers), min_request_rate=min_rate,
+                    page_receiver=page or Receiver("page", {}),
+                    ticket_receiver=ticket or Receiver("ticket", {}),
+                    mute_windows=tuple(windows), group_wait=timings["group_wait"] or "30s",
+                    group_interval=timings["group_interval"] or "5m",
+                    repeat_interval=timings["repeat_interval"] or "4h")
+
+
+def _default_alerting() -> Alerting:
+    return Alerting(tiers=policy.load("sre-workbook"), min_request_rate=0.1,
+                    page_receiver=Receiver("page", {}), ticket_receiver=Receiver("ticket", {}))
+
+
+def _apply_tier_overrides(node: Node, tiers: list[Tier]) -> list[Tier]:
+    """`tiers: {page-slow: {enabled: false}, ticket-fast: {severity: page}}`."""
+    by_name = {t.name: t for t in tiers}
+    node.check_keys(tuple(by_name))
+    result = []
+    for tier in tiers:
+        override = node.child(tier.name)
+        if override is None:
+            result.append(tier)
+            continue
+        override.check_keys(("enabled", "severity", "for"))
+        enabled = override.get("enabled", bool, True)
+        severity = override.get("severity", str, tier.severity, lambda v: None if v in policy.SEVERITIES
+                                else f"{v!r} is not a severity (valid: {', '.join(policy.SEVERITIES)})")
+        for_ = override.get("for", str, tier.for_, _duration_check)
+        if enabled and severity and for_:
+            result.append(Tier(tier.name, severity, tier.budget_percent, tier.long_window,
+                               tier.short_window, for_))
+    return result
+
+
+def _read_receiver(node: Node | None, default_name: str) -> Receiver | None:
+    if node is None:
+        return None
+    node.check_keys(("name",) + RECEIVER_CONFIG_KEYS)
+    name = node.get("name", str, default_name, lambda v: None if v.strip() else "must not be empty")
+    config: dict[str, Any] = {}
+    for key in RECEIVER_CONFIG_KEYS:
+        value = node.get(key, list, None)
+        if value is not None:
+            config[key] = _plain(value)
+    return Receiver(name or default_name, config)
+
+
+def _read_mute_window(node: Node) -> MuteWindow | None:
+    node.check_keys(("name", "weekdays", "start", "end", "location"),
+                    required=("name", "start", "end"))
+    name = node.get("name", str, check=_name_check)
+    days = node.get("weekdays", list, None)
+    if days is not None and not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in days):
+        node.error("weekdays", f"must be a list of weekday names ({', '.join(WEEKDAYS)})")
+        days = None
+    clock = lambda v: None if _CLOCK.match(v) else f"{v!r} must be a time of day as HH:MM"  # noqa: E731
+    start = node.get("start", str, check=clock)
+    end = node.get("end", str, check=clock)
+    location = node.get("location", str, "UTC") or "UTC"
+    if name is None or start is None or end is None:
+        return None
+    if start >= end:
+        node.error("end", f"{end!r} must be later than start {start!r}")
+        return None
+    return MuteWindow(name, tuple(d.lower() for d in days or WEEKDAYS), start, end, location)
+
+
+def _read_grafana(node: Node | None, root: Node) -> Grafana | None:
+    defaults = Grafana(url="http://localhost:3000", prometheus=Datasource("prometheus"),
+                       loki=Datasource("loki"), tempo=Datasource("tempo"))
+    if node is None:
+        return defaults
+    node.check_keys(("url", "datasources", "alertmanager_url"))
+    url = node.get("url", str, defaults.url, _url_check)
+    alertmanager_url = node.get("alertmanager_url", str, None, _url_check)
+    sources = {"prometheus": defaults.prometheus, "loki": defaults.loki, "tempo": defaults.tempo}
+    if (ds := node.child("datasources")) is not None:
+        ds.check_keys(tuple(sources))
+        for kind in sources:
+            if (entry := ds.child(kind)) is not None:
+                entry.check_keys(("uid", "url"))
+                uid = entry.get("uid", str, kind, lambda v: None if re.match(r"^[a-zA-Z0-9_-]{1,40}$", v)
+                                else f"{v!r} is not a Grafana uid (letters, digits, '-', '_', at most 40)")
+                sources[kind] = Datasource(uid or kind, entry.get("url", str, None, _url_check))
+    if url is None:
+        return None
+    return Grafana(url=url.rstrip("/"), prometheus=sources["prometheus"], loki=sources["loki"],
+                   tempo=sources["tempo"], alertmanager_url=alertmanager_url)
+
+
+def _plain(value: Any) -> Any:
+    """Strip location info so receiver configs are plain dicts/lists for rendering."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
