@@ -28,7 +28,13 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters (a YAML key may hold a newline) so a problem stays one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class SpecError(ObsgenError):

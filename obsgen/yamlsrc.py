@@ -63,7 +63,11 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def load(text: str, source: str) -> Any:
     """Parse YAML text; syntax errors and duplicate keys become a :class:`SpecError`."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # control characters the YAML reader refuses
+        line = text[: exc.position].count("\n") + 1
+        raise SpecError([Problem(source, line, "", f"invalid YAML: {exc.reason}")]) from None
     loader.duplicates = []
     try:
         data = loader.get_single_data()
@@ -72,6 +76,9 @@ def load(text: str, source: str) -> Any:
         line = mark.line + 1 if mark else 0
         what = exc.problem or str(exc)
         raise SpecError([Problem(source, line, "", f"invalid YAML: {what}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise SpecError([Problem(source, line, "", f"invalid YAML: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(source, 0, "", f"invalid YAML: {exc}")]) from None
     finally:

@@ -21,3 +21,17 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite golden files from the current output instead of comparing (review the diff!).",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when golden files should be regenerated (``--update-golden`` or OBSGEN_UPDATE_GOLDEN=1)."""
+    return bool(request.config.getoption("--update-golden")) or os.environ.get("OBSGEN_UPDATE_GOLDEN") == "1"

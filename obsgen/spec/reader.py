@@ -7,6 +7,8 @@ would be valid), so a user fixes a spec in one round trip, not one error at a ti
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -15,6 +17,7 @@ from obsgen.yamlsrc import LocDict, LocList
 
 T = TypeVar("T")
 _MISSING = object()
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
                dict: "a mapping", list: "a list"}
@@ -43,6 +46,8 @@ class Node:
         return self.data.key_lines.get(key, self.data.line)
 
     def sub_path(self, key: str) -> str:
+        if not _PLAIN_KEY.match(key):
+            return f"{self.path}[{json.dumps(key)}]"  # a key with spaces or symbols stays readable
         return f"{self.path}.{key}" if self.path else key
 
     def error(self, key: str, message: str) -> None:

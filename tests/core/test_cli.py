@@ -1,0 +1,128 @@
+"""The CLI through Click's CliRunner: exit codes, messages, and what lands on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from obsgen import __version__
+from obsgen.cli import main
+
+BAD_SPEC = "apiVersion: obsgen/v1\nservices:\n  - name: profiles\n    slos:\n      - name: x\n        type: latency\n        objective: 99\n        threshold_seconds: 0.3\n"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_build_without_arguments_uses_the_bundled_spec_and_summarises(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        result = runner.invoke(main, ["build"])
+        assert result.exit_code == 0, result.output
+        assert "spec: <bundled demo spec>" in result.output
+        assert "recording rules" in result.output
+        assert Path("build/prometheus/rules/profiles.recording.yaml").is_file()
+
+
+def test_build_prefers_obsgen_yaml_in_the_working_directory(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["init"]).exit_code == 0
+        Path("obsgen.yaml").write_text(Path("obsgen.yaml").read_text().replace("name: profiles", "name: catalog", 1))
+        result = runner.invoke(main, ["build"])
+        assert result.exit_code == 0, result.output
+        assert "spec: obsgen.yaml" in result.output
+        assert Path("build/prometheus/rules/catalog.recording.yaml").is_file()
+
+
+def test_check_passes_on_fresh_output_and_fails_listing_stale_files(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["build", "-o", "out"]).exit_code == 0
+        assert runner.invoke(main, ["build", "-o", "out", "--check"]).exit_code == 0
+        stale = Path("out/prometheus/rules/profiles.recording.yaml")
+        stale.write_text(stale.read_text() + "# hand edit\n")
+        Path("out/extra.yaml").write_text("x: 1\n")
+        result = runner.invoke(main, ["build", "-o", "out", "--check"])
+        assert result.exit_code == 1
+        assert "changed  prometheus/rules/profiles.recording.yaml" in result.output
+        assert "extra    extra.yaml" in result.output
+        assert stale.read_text().endswith("# hand edit\n"), "--check must not write"
+
+
+def test_check_reports_missing_output(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        result = runner.invoke(main, ["build", "-o", "never-built", "--check"])
+        assert result.exit_code == 1
+        assert "missing  prometheus/rules/profiles.recording.yaml" in result.output
+        assert not Path("never-built").exists()
+
+
+def test_a_bad_spec_exits_2_with_a_located_line_and_leaves_output_untouched(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["build", "-o", "out"]).exit_code == 0
+        before = {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()}
+        Path("bad.yaml").write_text(BAD_SPEC)
+        result = runner.invoke(main, ["build", "-c", "bad.yaml", "-o", "out"])
+        assert result.exit_code == 2
+        assert result.output.startswith("error: bad.yaml:8 services[profiles].slos[x].threshold_seconds: 0.3 is not a bucket bound")
+        assert len(result.output.strip().splitlines()) == 1
+        assert {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()} == before
+
+
+def test_validate_writes_nothing(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        result = runner.invoke(main, ["validate"])
+        assert result.exit_code == 0
+        assert "valid (1 services, 2 SLOs)" in result.output
+        assert list(Path(".").iterdir()) == []
+
+
+def test_validate_of_a_missing_file_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["validate", "-c", "/nonexistent/obsgen.yaml"])
+    assert result.exit_code == 2
+    assert result.output == "error: /nonexistent/obsgen.yaml: spec file not found\n"
+
+
+def test_init_writes_a_valid_commented_spec_and_refuses_to_overwrite(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["init", "my.yaml"]).exit_code == 0
+        text = Path("my.yaml").read_text()
+        assert text.count("\n#") + text.count("  #") > 10, "the starter spec explains itself"
+        assert runner.invoke(main, ["validate", "-c", "my.yaml"]).exit_code == 0
+        again = runner.invoke(main, ["init", "my.yaml"])
+        assert again.exit_code == 2
+        assert "already exists" in again.output
+        assert runner.invoke(main, ["init", "my.yaml", "--force"]).exit_code == 0
+
+
+def test_an_unwritable_output_directory_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "file").write_text("x")
+    result = runner.invoke(main, ["build", "-o", str(locked / "file" / "out")])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {locked / 'file' / 'out'}: cannot write output")
+
+
+def test_a_foreign_non_empty_directory_is_never_replaced(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("precious")
+    result = runner.invoke(main, ["build", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "was not written by obsgen" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "precious"
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"obsgen, version {__version__}"
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example(runner: CliRunner, command: str) -> None:
+    result = runner.invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert f"obsgen {command}" in result.output
