@@ -114,5 +114,45 @@ def build(spec: Path | None, out_dir: Path, check: bool) -> None:
     click.echo(summary(result, str(out_dir)))
 
 
+@main.command()
+@click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
+@click.option("--prometheus", "prometheus_url", required=True, help="Prometheus base URL.")
+@click.option("--loki", "loki_url", help="Loki base URL (log panels are skipped without it).")
+@click.option("--tempo", "tempo_url", help="Tempo base URL (trace panels are skipped without it).")
+@click.option("--rate-interval", default="5m", show_default=True,
+              help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_url: str | None,
+           rate_interval: str, as_json: bool) -> None:
+    """Run every dashboard and rule query against live backends; exit 1 if any lacks data.
+
+    "empty" means the series exist but no sample matches now (a 5xx panel on a healthy
+    service); "no data" means a metric or label the query needs does not exist at all.
+
+    \b
+    Example:
+      obsgen verify --prometheus http://127.0.0.1:9090 --loki http://127.0.0.1:3100
+    """
+    from obsgen.build import build as run_build
+    from obsgen.verify import report
+    from obsgen.verify.backends import BackendError, Http, Loki, Prometheus, Tempo
+    from obsgen.verify.collect import collect
+    from obsgen.verify.run import FAILURES, Backends, rule_health, run_query
+
+    project = _load(spec)
+    backends = Backends(Prometheus(Http(prometheus_url)),
+                        Loki(Http(loki_url)) if loki_url else None,
+                        Tempo(Http(tempo_url)) if tempo_url else None, rate_interval)
+    queries = collect(project, run_build(project).tree)
+    results = [run_query(backends, query) for query in queries]
+    try:
+        results += rule_health(backends.prometheus)
+    except BackendError as exc:  # reported, not fatal: the queries above still count
+        click.echo(f"warning: cannot read rule health: {exc}", err=True)
+    click.echo(report.as_json(results) if as_json else report.table(results))
+    if any(r.status in FAILURES for r in results):
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -7,6 +7,8 @@ values first: range variables with a duration, others with a plain label value.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import promql_parser
 
@@ -29,3 +31,36 @@ def syntax_error(expr: str) -> str | None:
     except ValueError as exc:
         return str(exc).splitlines()[0]
     return None
+
+
+@dataclass(frozen=True)
+class VectorSelector:
+    """One series selector inside an expression: metric name and (label, op, value) matchers."""
+
+    metric: str | None
+    matchers: tuple[tuple[str, str, str], ...]
+
+
+_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
+def selectors(expr: str) -> list[VectorSelector]:
+    """Every vector selector in ``expr`` (after Grafana variable substitution), in order."""
+    found: list[VectorSelector] = []
+    _walk(promql_parser.parse(substitute_grafana_variables(expr)), found)
+    return found
+
+
+def _walk(node: Any, found: list[VectorSelector]) -> None:
+    if isinstance(node, promql_parser.VectorSelector):
+        matchers = tuple((m.name, _OPS.get(str(m.op).rsplit(".", 1)[-1], "="), m.value)
+                         for m in node.matchers.matchers if m.name != "__name__")
+        name = node.name or next((m.value for m in node.matchers.matchers if m.name == "__name__"), None)
+        found.append(VectorSelector(name, matchers))
+        return
+    for attribute in ("expr", "lhs", "rhs", "vector_selector", "param"):
+        child = getattr(node, attribute, None)
+        if child is not None and not isinstance(child, (str, int, float)):
+            _walk(child, found)
+    for child in getattr(node, "args", None) or ():
+        _walk(child, found)

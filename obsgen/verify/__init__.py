@@ -1,0 +1,1 @@
+"""`obsgen verify`: run every generated dashboard and rule query against live backends."""
