@@ -84,6 +84,7 @@ def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert proc.returncode == 0, f"obsgen build failed:\n{proc.stdout}\n{proc.stderr}"

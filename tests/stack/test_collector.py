@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stack.stackfiles import component_type, env_map, healthcheck_url, host_port, listen_port
-from tests.stack.stackfiles import published_ports
+from tests.stack.stackfiles import (
+    component_type,
+    env_map,
+    healthcheck_url,
+    host_port,
+    listen_port,
+    published_ports,
+)
 
 KINDS = ("receivers", "processors", "exporters")
 

@@ -6,6 +6,7 @@ import copy
 import json
 import re
 from pathlib import Path
+
 import jsonschema
 import pytest
 
@@ -135,7 +136,7 @@ def test_every_bind_mount_exists_in_the_repo_or_is_a_documented_build_output(com
 
 
 def test_no_secret_has_a_default_value(compose):
-    secret_name = re.compile(r"PASSWORD|TOKEN|SECRET|API_KEY", re.I)
+    secret_name = re.compile(r"PASSWORD|TOKEN|SECRET|API_KEY", re.IGNORECASE)
     for name, service in compose["services"].items():
         for key, value in env_map(service).items():
             if not secret_name.search(key):
@@ -168,13 +169,13 @@ def test_demo_service_dockerfile_is_slim_non_root_and_installs_only_the_demo_ext
     build = compose["services"]["demo-service"]["build"]
     assert (STACK / build["context"] / build["dockerfile"]).resolve() == DEMO_DOCKERFILE
     text = DEMO_DOCKERFILE.read_text(encoding="utf-8")
-    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.MULTILINE)
     assert base and re.fullmatch(r"python:\d+\.\d+\.\d+-slim(-\w+)?", base.group(1))
-    users = re.findall(r"^USER\s+(\S+)$", text, re.M)
+    users = re.findall(r"^USER\s+(\S+)$", text, re.MULTILINE)
     assert users and users[-1].split(":")[0] not in {"root", "0"}
-    installs = re.findall(r"pip install (.+)$", text, re.M)
+    installs = re.findall(r"pip install (.+)$", text, re.MULTILINE)
     assert installs == ['".[demo]"'], installs
-    assert re.search(r'^ENTRYPOINT \["python", "-m", "demo_service"\]$', text, re.M)
+    assert re.search(r'^ENTRYPOINT \["python", "-m", "demo_service"\]$', text, re.MULTILINE)
     assert "ENV" in text and "DEMO_HOST=0.0.0.0" in text and "DEMO_PORT=8000" in text
     env = env_map(compose["services"]["demo-service"])
     assert (env["DEMO_HOST"], env["DEMO_PORT"]) == ("0.0.0.0", "8000")
@@ -185,3 +186,21 @@ def test_compose_file_is_the_one_the_readme_documents():
     assert f"-f {COMPOSE_FILE.relative_to(REPO).as_posix()}" in readme
     for service in ("Grafana", "Prometheus", "Alertmanager", "Tempo", "Loki", "Collector"):
         assert service in readme
+
+
+@pytest.mark.parametrize(
+    ("service", "config"),
+    [
+        ("otel-collector", REPO / "collector" / "otel-collector.yaml"),
+        ("tempo", STACK / "tempo" / "tempo.yaml"),
+        ("loki", STACK / "loki" / "loki.yaml"),
+        ("prometheus", STACK / "prometheus" / "prometheus.yml"),
+    ],
+)
+def test_each_config_names_the_image_version_it_was_checked_against(compose, service, config):
+    tag = compose["services"][service]["image"].rpartition(":")[2]
+    header = "".join(
+        line for line in config.read_text(encoding="utf-8").splitlines(keepends=True)[:12]
+        if line.startswith("#")
+    )
+    assert tag in header, f"{config.name} does not say it was checked against {tag}"
