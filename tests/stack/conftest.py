@@ -91,6 +91,17 @@ def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def require_outputs(build: Path, *outputs: str) -> None:
+    """xfail (not fail) while the generator does not yet write an output the stack mounts.
+
+    TODO(generator): remove once `obsgen build` writes every path in BUILD_OUTPUTS; from then on a
+    missing output is a broken contract and these tests must fail.
+    """
+    missing = [o for o in outputs if not (build.parent / o).exists()]
+    if missing:
+        pytest.xfail(f"TODO: obsgen build does not write {missing} yet")
+
+
 def write_contract_build(root: Path, service: str = SERVICE) -> Path:
     """A minimal build/ tree in the generator's contract layout, for checks that must run
     before the generator lands (and to prove the cross-check catches a broken tree)."""

@@ -3,15 +3,24 @@ hostnames, ports, job name and datasource uids they share."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.stack.conftest import REPO, SERVICE, load_yaml, needs_generator
+from tests.stack.conftest import (
+    BUILD_OUTPUTS,
+    REPO,
+    SERVICE,
+    load_yaml,
+    needs_generator,
+    require_outputs,
+)
 from tests.stack.stackfiles import (
     env_map,
     healthcheck_url,
@@ -49,16 +58,16 @@ def _listen_ports(compose, collector, tempo, loki) -> dict[str, set[int]]:
     return ports
 
 
-def _spec_service_names() -> set[str]:
-    names = set()
-    for spec in sorted((REPO / "obsgen" / "specs").glob("*.y*ml")):
-        data = load_yaml(spec) or {}
-        service = data.get("service", data.get("name"))
-        if isinstance(service, dict):
-            service = service.get("name")
-        if isinstance(service, str):
-            names.add(service)
-    return names
+BUNDLED_SPEC = REPO / "obsgen" / "specs" / "demo.yaml"  # what `obsgen build` builds by default
+
+
+def _spec_services() -> dict[str, tuple[str, str]]:
+    """service name -> (selector label, selector value) from the bundled spec."""
+    services = {}
+    for service in load_yaml(BUNDLED_SPEC)["services"]:
+        selector = service.get("selector") or {"label": "job", "value": service["name"]}
+        services[service["name"]] = (selector["label"], selector["value"])
+    return services
 
 
 def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> list[str]:
@@ -102,9 +111,12 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
     # The spec's service: dashboards named after it, a scrape job of that name on the demo.
     dashboards = sorted((build / "dashboards").glob("*.json"))
     names = {p.stem.rsplit("-", 1)[0] for p in dashboards if p.stem.endswith(DASHBOARD_KINDS)}
-    spec_names = _spec_service_names()
-    if spec_names and spec_names != names:
-        problems.append(f"spec services {spec_names} != dashboard services {names}")
+    spec = _spec_services()
+    if set(spec) != names:
+        problems.append(f"spec services {sorted(spec)} != dashboard services {sorted(names)}")
+    for service, (label, value) in spec.items():
+        if label != "job" or [host_port(t)[0] for t in jobs.get(value, [])] != ["demo-service"]:
+            problems.append(f"spec: {service} selects {label}={value!r}, no job scrapes the demo")
     for name in names:
         missing = [k for k in DASHBOARD_KINDS if not (build / "dashboards" / f"{name}-{k}.json").exists()]
         if missing:
@@ -166,6 +178,14 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
             elif not uid.startswith(("$", "-- ")) and uid not in by_uid:  # $var, -- Mixed --
                 problems.append(f"{path.name}: datasource uid {uid!r} is not provisioned")
 
+    # Every generated rule file is one Prometheus loads (a .yml would be silently skipped).
+    rules = sorted(p for p in (build / "prometheus" / "rules").iterdir() if p.is_file())
+    if not rules:
+        problems.append("build/prometheus/rules is empty")
+    for rule_file in rules:
+        if not any(fnmatch.fnmatch(f"rules/{rule_file.name}", g) for g in prometheus["rule_files"]):
+            problems.append(f"prometheus rule_files does not load {rule_file.name}")
+
     # Every job="..." a generated query selects is a job Prometheus scrapes.
     texts = [p.read_text(encoding="utf-8") for p in dashboards]
     texts += [p.read_text(encoding="utf-8") for p in (build / "prometheus" / "rules").glob("*.y*ml")]
@@ -200,6 +220,11 @@ def test_the_stack_agrees_with_a_contract_shaped_build(contract_build, compose, 
             "no job 'orders'", id="dashboards for a service nothing scrapes",
         ),
         pytest.param(
+            lambda b: next((b / "prometheus" / "rules").iterdir()).rename(
+                b / "prometheus" / "rules" / "alerts.yml"),
+            "does not load alerts.yml", id="a rule file Prometheus would skip",
+        ),
+        pytest.param(
             lambda b: _edit_dashboard(b, "${DS_PROMETHEUS}"),
             "unresolved import placeholder", id="dashboard keeps an __inputs placeholder",
         ),
@@ -215,6 +240,7 @@ def test_the_cross_check_catches_disagreement(contract_build, compose, collector
 @needs_generator
 def test_the_stack_agrees_with_the_generated_build(generated_build, compose, collector,
                                                     prometheus, tempo, loki):
+    require_outputs(generated_build, *BUILD_OUTPUTS)
     assert cross_check(generated_build, compose, collector, prometheus, tempo, loki) == []
 
 
@@ -231,3 +257,22 @@ def _edit_dashboard(build: Path, uid: str) -> None:
     dashboard = json.loads(path.read_text(encoding="utf-8"))
     dashboard["panels"][0]["datasource"]["uid"] = uid
     path.write_text(json.dumps(dashboard), encoding="utf-8")
+
+
+@needs_generator
+def test_the_stack_agrees_with_what_the_generator_writes_so_far(
+    generated_build, contract_build, compose, collector, prometheus, tempo, loki
+):
+    """Every output `obsgen build` already writes replaces its contract-shaped stand-in."""
+    written = [o for o in BUILD_OUTPUTS if (generated_build.parent / o).exists()]
+    assert written, "obsgen build wrote none of the outputs the stack mounts"
+    for output in written:
+        relative = Path(output).relative_to("build")
+        target = contract_build / relative
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        source = generated_build / relative
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+    assert cross_check(contract_build, compose, collector, prometheus, tempo, loki) == []
