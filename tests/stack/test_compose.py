@@ -13,6 +13,8 @@ import pytest
 from tests.stack.conftest import BUILD_OUTPUTS, COMPOSE_FILE, DEMO_DOCKERFILE, REPO, STACK
 from tests.stack.stackfiles import env_map, flag_values, mounts, published_ports
 
+# Vendored verbatim (tests have no network) from compose-spec/compose-spec (Apache-2.0),
+# schema/compose-spec.json at commit 00655e2222608fa6eaecdf12ac5195889ca2244a.
 SCHEMA_FILE = Path(__file__).with_name("compose-spec.json")
 # Exact release tags only: 1.2.3, v1.2.3, 1.2.3-musl. Not `latest`, not a floating `3` or `3.13`.
 EXACT_TAG = re.compile(r"^v?\d+\.\d+\.\d+(-[a-z0-9.]+)?$")
