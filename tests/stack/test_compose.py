@@ -206,3 +206,16 @@ def test_each_config_names_the_image_version_it_was_checked_against(compose, ser
         if line.startswith("#")
     )
     assert tag in header, f"{config.name} does not say it was checked against {tag}"
+
+
+def test_everything_the_dockerfile_copies_survives_its_dockerignore():
+    text = DEMO_DOCKERFILE.read_text(encoding="utf-8")
+    sources = [
+        src for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.MULTILINE)
+        for src in line.split()[:-1]
+    ]
+    ignore = Path(f"{DEMO_DOCKERFILE}.dockerignore").read_text(encoding="utf-8").splitlines()
+    rules = [r for r in ignore if r and not r.startswith("#")]
+    assert rules[0] == "*", "the context should start from nothing"
+    included = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
+    assert set(sources) == included, (sorted(sources), sorted(included))
