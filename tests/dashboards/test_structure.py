@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -159,11 +158,11 @@ def test_import_variant_asks_for_each_datasource(rendered: dict) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_generated_dashboard_matches_golden_file(rendered: dict, kind: str) -> None:
-    """Regenerate with OBSGEN_UPDATE_GOLDEN=1 after an intended change, and review the diff."""
+def test_generated_dashboard_matches_golden_file(rendered: dict, kind: str, update_golden: bool) -> None:
+    """Regenerate with OBSGEN_UPDATE_GOLDEN=1 (or --update-golden) and review the diff."""
     path = GOLDEN / f"profiles-{kind}.json"
     text = to_json(rendered[("profiles", kind)])
-    if os.environ.get("OBSGEN_UPDATE_GOLDEN") == "1":
+    if update_golden:
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(text)
     assert path.read_text() == text
