@@ -1,11 +1,139 @@
-"""The dashboards family's entry point: every dashboard and Grafana artifact of a project."""
+"""The dashboards family's entry point: every dashboard and Grafana artifact of a project.
+
+Pure: returns data. Per service and kind one dashboard in three forms (file provisioning,
+UI import with ``__inputs``, Kubernetes ConfigMap for the Grafana sidecar), plus the Grafana
+provisioning files that wire metrics, logs and traces to each other.
+"""
 
 from __future__ import annotations
 
-from obsgen.artifacts import Output
-from obsgen.model import Project
+import copy
+from typing import Any, Callable
+
+from dashboards import debug, executive, oncall
+from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR
+from obsgen.artifacts import Artifact, Output, to_json
+from obsgen.model import Project, Service
+from obsgen.queries.logs import TRACE_ID_FIELD
+
+DASHBOARDS_DIR = "dashboards"
+IMPORT_DIR = "dashboards-import"
+PROVISIONING_DIR = "grafana/provisioning"
+CONFIGMAP_PATH = "kubernetes/dashboards-configmap.yaml"
+GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/obsgen"
+FOLDER = "obsgen"
+EXEMPLAR_TRACE_LABEL = "trace_id"
+
+BUILDERS: dict[str, Callable[[Project, Service], dict[str, Any]]] = {
+    "executive": executive.render, "oncall": oncall.render, "debug": debug.render}
+# Template variable → (import input name, plugin id, plugin name).
+INPUTS = {PROMETHEUS_VAR: ("DS_PROMETHEUS", "prometheus", "Prometheus"),
+          LOKI_VAR: ("DS_LOKI", "loki", "Loki"),
+          TEMPO_VAR: ("DS_TEMPO", "tempo", "Tempo")}
+
+
+def file_name(service: str, kind: str) -> str:
+    return f"{service}-{kind}.json"
+
+
+def dashboards(project: Project) -> tuple[dict[tuple[str, str], dict[str, Any]], list[str]]:
+    """Every dashboard JSON keyed by (service, kind), and the notes of skipped panels."""
+    result: dict[tuple[str, str], dict[str, Any]] = {}
+    notes: list[str] = []
+    for service in project.services:
+        for kind, builder in BUILDERS.items():
+            rendered = builder(project, service)
+            result[(service.name, kind)] = rendered["dashboard"]
+            notes.extend(rendered["notes"])
+    return result, notes
+
+
+def import_variant(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """The same dashboard for Grafana's import UI: it asks for each datasource via ``__inputs``."""
+    data = copy.deepcopy(dashboard)
+    data["__inputs"] = [
+        {"name": name, "label": plugin_name, "description": f"{plugin_name} data source",
+         "type": "datasource", "pluginId": plugin, "pluginName": plugin_name}
+        for name, plugin, plugin_name in INPUTS.values()]
+    data["__requires"] = [{"type": "grafana", "id": "grafana", "name": "Grafana",
+                           "version": "10.4.0"}]
+    for variable in data["templating"]["list"]:
+        if variable["name"] in INPUTS:
+            ref = f"${{{INPUTS[variable['name']][0]}}}"
+            variable["current"] = {"selected": True, "text": ref, "value": ref}
+    return data
+
+
+def datasources(project: Project) -> dict[str, Any]:
+    """Grafana datasource provisioning with the trace ↔ log ↔ metric correlations."""
+    ds = project.grafana
+    prometheus: dict[str, Any] = {
+        "name": "Prometheus", "type": "prometheus", "uid": ds.prometheus.uid, "access": "proxy",
+        "isDefault": True, "editable": False,
+        "jsonData": {"httpMethod": "POST", "exemplarTraceIdDestinations": [
+            {"name": EXEMPLAR_TRACE_LABEL, "datasourceUid": ds.tempo.uid}]}}
+    loki: dict[str, Any] = {
+        "name": "Loki", "type": "loki", "uid": ds.loki.uid, "access": "proxy", "editable": False,
+        "jsonData": {"derivedFields": [{
+            "name": "TraceID", "matcherType": "regex",
+            "matcherRegex": f'"{TRACE_ID_FIELD}":\\s*"([0-9a-fA-F]+)"',
+            "url": "$${__value.raw}", "datasourceUid": ds.tempo.uid,
+            "urlDisplayLabel": "Open trace"}]}}
+    tempo: dict[str, Any] = {
+        "name": "Tempo", "type": "tempo", "uid": ds.tempo.uid, "access": "proxy", "editable": False,
+        "jsonData": {
+            "tracesToLogsV2": {"datasourceUid": ds.loki.uid, "filterByTraceID": True,
+                               "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
+                               "tags": [{"key": "service.name", "value": "service_name"}]},
+            "tracesToMetrics": {"datasourceUid": ds.prometheus.uid,
+                                "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
+                                "tags": [{"key": "service.name", "value": "job"}]},
+            "serviceMap": {"datasourceUid": ds.prometheus.uid},
+            "nodeGraph": {"enabled": True},
+            "lokiSearch": {"datasourceUid": ds.loki.uid}}}
+    items = [prometheus, loki, tempo]
+    for item, source in zip(items, (ds.prometheus, ds.loki, ds.tempo)):
+        if source.url:
+            item["url"] = source.url
+    if ds.alertmanager_url:
+        items.append({"name": "Alertmanager", "type": "alertmanager", "uid": "alertmanager",
+                      "access": "proxy", "url": ds.alertmanager_url, "editable": False,
+                      "jsonData": {"implementation": "prometheus",
+                                   "handleGrafanaManagedAlerts": False}})
+    return {"apiVersion": 1, "datasources": items}
+
+
+def provider() -> dict[str, Any]:
+    """Grafana's file provider reading the provisioning dashboards."""
+    return {"apiVersion": 1, "providers": [{
+        "name": "obsgen", "orgId": 1, "folder": FOLDER, "type": "file",
+        "disableDeletion": False, "allowUiUpdates": False, "updateIntervalSeconds": 30,
+        "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False}}]}
+
+
+def configmaps(rendered: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """One ConfigMap per dashboard, labelled for the Grafana sidecar (``grafana_dashboard``)."""
+    items = [{"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": f"obsgen-dashboard-{service}-{kind}",
+                           "labels": {"grafana_dashboard": "1",
+                                      "app.kubernetes.io/managed-by": "obsgen"},
+                           "annotations": {"grafana_folder": FOLDER}},
+              "data": {file_name(service, kind): to_json(data)}}
+             for (service, kind), data in rendered.items()]
+    return {"apiVersion": "v1", "kind": "List", "items": items}
 
 
 def render(project: Project) -> Output:
-    """Dashboards land with issue 4; until then the family renders nothing."""
-    return Output()
+    rendered, notes = dashboards(project)
+    artifacts = []
+    for (service, kind), data in rendered.items():
+        artifacts.append(Artifact(f"{DASHBOARDS_DIR}/{file_name(service, kind)}", data))
+        artifacts.append(Artifact(f"{IMPORT_DIR}/{file_name(service, kind)}", import_variant(data)))
+    artifacts += [
+        Artifact(f"{PROVISIONING_DIR}/dashboards/obsgen.yaml", provider()),
+        Artifact(f"{PROVISIONING_DIR}/datasources/obsgen.yaml", datasources(project)),
+        Artifact(CONFIGMAP_PATH, configmaps(rendered)),
+    ]
+    panels = sum(len(d["panels"]) for d in rendered.values())
+    return Output(artifacts=tuple(artifacts), notes=tuple(dict.fromkeys(notes)),
+                  counts={"dashboards": len(rendered), "dashboard panels": panels})

@@ -154,5 +154,31 @@ def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_u
         sys.exit(1)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def lint(paths: tuple[Path, ...]) -> None:
+    """Lint Grafana dashboard JSON files (or directories of them).
+
+    Prints one line per finding (file: panel: rule: message) and exits 1 when there are any;
+    exits 2 when a file cannot be read as a dashboard.
+
+    \b
+    Example:
+      obsgen lint build/dashboards/ my-dashboard.json
+    """
+    from dashboards.lint import UnreadableDashboard, lint_files
+
+    files = [str(f) for p in paths for f in (sorted(p.glob("*.json")) if p.is_dir() else [p])]
+    try:
+        lines = lint_files(files)
+    except UnreadableDashboard as exc:
+        raise ObsgenError(str(exc)) from None
+    for line in lines:
+        click.echo(line)
+    if lines:
+        sys.exit(1)
+    click.echo(f"{len(files)} dashboards: no findings")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

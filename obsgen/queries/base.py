@@ -42,3 +42,23 @@ def dashboard_target(service: Service, variable: str = "service") -> Target:
 def by(labels: tuple[str, ...]) -> str:
     """An aggregation clause, empty when there is nothing to group by."""
     return f" by ({', '.join(labels)})" if labels else ""
+
+
+def service_values(service: Service) -> str:
+    """The dashboard's ``$service`` variable query: every value of the selector label that
+    reports the convention's request metric."""
+    return f"label_values({service.convention.requests_counter}, {service.selector.label})"
+
+
+def route_values(target: Target) -> str:
+    """The debug dashboard's ``$route`` variable query: the routes of the selected service."""
+    conv = target.convention
+    return f"label_values({target.select(conv.requests_counter)}, {conv.route_label})"
+
+
+def firing_alerts(service: Service) -> str:
+    """Alerts currently firing for the service, from Prometheus' ``ALERTS`` series."""
+    from obsgen.conventions import SERVICE_LABEL
+
+    return (f'sum by (alertname, severity) '
+            f'(ALERTS{{alertstate="firing", {SERVICE_LABEL}="{service.name}"}})')

@@ -59,3 +59,23 @@ def active_requests(target: Target) -> str | None:
     """Requests in flight, or None when the convention has no gauge for it."""
     metric = target.convention.active_requests
     return f"sum({target.select(metric)})" if metric else None
+
+
+def top_error_routes(target: Target, window: str, k: int = 5) -> str:
+    """The ``k`` routes with the most 5xx responses per second."""
+    return f"topk({k}, {error_rate(target, window, (target.convention.route_label,))} > 0)"
+
+
+def latency_quantile_for_routes(target: Target, quantile: float, window: str, route_regex: str,
+                                group: tuple[str, ...] = ()) -> str:
+    """A latency quantile restricted to routes matching ``route_regex`` (debug drill-down)."""
+    conv = target.convention
+    series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"',
+                           _route(target, route_regex))
+    return f"histogram_quantile({quantile}, sum by (le{''.join(', ' + g for g in group)}) (rate({series}[{window}])))"
+
+
+def latency_heatmap_for_routes(target: Target, window: str, route_regex: str) -> str:
+    """Bucket rates of the routes matching ``route_regex`` for a heatmap (format: heatmap)."""
+    series = target.select(target.convention.bucket(), _route(target, route_regex))
+    return f"sum by (le) (rate({series}[{window}]))"

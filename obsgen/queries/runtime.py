@@ -168,3 +168,31 @@ def build_info(target: Target) -> str | None:
 def process_start_time(target: Target) -> str | None:
     metric = target.convention.runtime.process_start_time
     return target.select(metric) if metric else None
+
+
+def deploys(target: Target, window: str) -> str | None:
+    """A new build version appeared within ``window`` (deploy annotations)."""
+    metric = target.convention.runtime.build_info
+    if not metric:
+        return None
+    series = target.select(metric)
+    return f"count by (version) ({series}) unless count by (version) ({series} offset {window})"
+
+
+def cpu_cores_used(target: Target, window: str) -> str | None:
+    """CPU cores used per instance (debug detail beside the utilization panel)."""
+    metric = target.convention.runtime.process_cpu_seconds
+    return f"sum by (instance) (rate({target.select(metric)}[{window}]))" if metric else None
+
+
+def job_duration(target: Target, quantile: float, window: str) -> str | None:
+    metric = target.convention.runtime.job_duration
+    if not metric:
+        return None
+    return f"histogram_quantile({quantile}, sum by (le) (rate({target.select(metric + '_bucket')}[{window}])))"
+
+
+def startup_duration(target: Target) -> str | None:
+    """Seconds from process start to ready (guide M12: cold start)."""
+    metric = target.convention.runtime.startup_duration
+    return f"max({target.select(metric)})" if metric else None

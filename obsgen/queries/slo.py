@@ -100,3 +100,34 @@ def windows_needed(tiers: tuple[Tier, ...]) -> tuple[str, ...]:
     for tier in tiers:
         windows.update((tier.long_window, tier.short_window))
     return tuple(sorted(windows, key=parse_duration))
+
+
+def period_sli(service: Service, slo: Slo) -> str:
+    """The SLI (share of good events) over the compliance period, from the recorded ratio."""
+    return f"1 - {recorded(names.SLO_PERIOD_ERROR_RATIO_RECORD, service, slo)}"
+
+
+def objective(service: Service, slo: Slo) -> str:
+    """The SLO's objective as a ratio (a recorded constant, so panels can draw it as a line)."""
+    return recorded(names.SLO_OBJECTIVE_RECORD, service, slo)
+
+
+def budget_remaining_recorded(service: Service, slo: Slo) -> str:
+    """Share of the period's error budget left, as recorded (1 = untouched, < 0 = overspent)."""
+    return recorded(names.SLO_BUDGET_REMAINING_RECORD, service, slo)
+
+
+def time_to_exhaustion(service: Service, slo: Slo) -> str:
+    """Seconds until the budget is spent at the current (1h) burn rate; none while not burning.
+
+    Remaining share R of the budget at burn rate b lasts ``R * period / b`` seconds.
+    """
+    remaining = recorded(names.SLO_BUDGET_REMAINING_RECORD, service, slo)
+    burn = recorded(names.SLO_BURN_RATE_RECORD, service, slo)
+    return f"clamp_min({remaining}, 0) * {slo.period_seconds} / ({burn} > 0)"
+
+
+def status_of_services(record: str, services: tuple[str, ...]) -> str:
+    """One recorded SLO series for several services (the executive status table)."""
+    regex = "|".join(services)
+    return f'sum by ({names.SERVICE_LABEL}, {names.SLO_LABEL}) ({record}{{{names.SERVICE_LABEL}=~"{regex}"}})'
