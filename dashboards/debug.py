@@ -6,14 +6,27 @@ dashboard's data links fill it in) and ``$level``; heatmap exemplars open the tr
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grafanalib.core import Panel, Template
 
 from dashboards import frame
-from dashboards.panels import (PROMETHEUS, LokiTarget, Slot, TempoTarget, assemble, heatmap, logs,
-                               optional,
-                               prom, proms, stat, timeseries, traces)
+from dashboards.panels import (
+    PROMETHEUS,
+    LokiTarget,
+    Slot,
+    TempoTarget,
+    assemble,
+    heatmap,
+    logs,
+    optional,
+    prom,
+    proms,
+    stat,
+    timeseries,
+    traces,
+)
 from obsgen.conventions import DB_OPERATION_LABEL, JOB_OUTCOME_LABEL, LOG_LEVEL_LABEL
 from obsgen.model import Project, Service
 from obsgen.queries import http

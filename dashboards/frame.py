@@ -8,11 +8,11 @@ what Grafana itself would save.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from grafanalib._gen import DashboardEncoder
-from grafanalib.core import (Annotations, Dashboard, DashboardLink, Panel, Template, Templating,
-                             Time)
+from grafanalib.core import Annotations, Dashboard, DashboardLink, Panel, Template, Templating, Time
 
 from dashboards.ids import dashboard_uid
 from dashboards.panels import LOKI_VAR, PROMETHEUS, PROMETHEUS_VAR, TEMPO_VAR

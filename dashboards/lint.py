@@ -8,8 +8,9 @@ dashboard-linter's where one exists. Used by the tests on every generated dashbo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import promql_parser
 
@@ -123,7 +124,7 @@ def _overlaps(a: dict[str, int], b: dict[str, int]) -> bool:
 def lint_dashboard(dashboard: dict[str, Any]) -> list[Finding]:
     """Every finding of every rule on one dashboard."""
     out: list[Finding] = []
-    add = lambda panel, rule, message: out.append(Finding(panel, rule, message))  # noqa: E731
+    add = lambda panel, rule, message: out.append(Finding(panel, rule, message))
     uid = dashboard.get("uid")
     if not isinstance(uid, str) or not UID_PATTERN.match(uid):
         add("dashboard", "dashboard-uid-rule", f"uid {uid!r} must be a stable 1-40 character slug")
@@ -161,7 +162,7 @@ def _lint_panel(panel: dict[str, Any], ds_vars: set[str]) -> list[Finding]:
     out: list[Finding] = []
     kind = panel.get("type", "")
     title = panel.get("title") or f"panel {panel.get('id')}"
-    add = lambda rule, message: out.append(Finding(title, rule, message))  # noqa: E731
+    add = lambda rule, message: out.append(Finding(title, rule, message))
     if kind == "row":
         return out
     if not panel.get("title") or not panel.get("description"):

@@ -6,13 +6,23 @@ to the debug dashboard for that route), traffic shape, then saturation (guide F1
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grafanalib.core import Panel
 
 from dashboards import frame
-from dashboards.panels import (PROMETHEUS, Slot, assemble, optional, prom, proms, table,
-                               thresholds, timeseries)
+from dashboards.panels import (
+    PROMETHEUS,
+    Slot,
+    assemble,
+    optional,
+    prom,
+    proms,
+    table,
+    thresholds,
+    timeseries,
+)
 from obsgen.model import Project, Service
 from obsgen.queries import http
 from obsgen.queries import runtime as rt

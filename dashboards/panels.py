@@ -8,8 +8,9 @@ has (provisioned defaults come from the spec).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import attr
 from attr.validators import instance_of

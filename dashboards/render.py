@@ -8,7 +8,8 @@ provisioning files that wire metrics, logs and traces to each other.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dashboards import debug, executive, oncall
 from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR

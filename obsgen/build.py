@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from obsgen.artifacts import Artifact, Output, render_tree
 from obsgen.model import Project

@@ -8,8 +8,8 @@ provide is ``None``, and every renderer that needs it skips its panel or alert w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 
 # OpenTelemetry's default explicit bucket bounds for http.server.request.duration (seconds),
 # from the HTTP semantic conventions' "advice"; the demo service records with exactly these.

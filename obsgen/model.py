@@ -6,9 +6,9 @@ here; this split lets the file format evolve without touching the generators (as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping
 
 from obsgen.conventions import Convention
 

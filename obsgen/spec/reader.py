@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from obsgen.errors import Problem
 from obsgen.yamlsrc import LocDict, LocList

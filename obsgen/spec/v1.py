@@ -9,8 +9,22 @@ from typing import Any
 from obsgen import conventions, policy
 from obsgen.conventions import Convention, RuntimeMetrics
 from obsgen.durations import parse_duration
-from obsgen.model import (Alerting, Datasource, Grafana, Kpi, Limits, MuteWindow, Project,
-                          Receiver, Selector, Service, Slo, SloKind, SymptomThresholds, Tier)
+from obsgen.model import (
+    Alerting,
+    Datasource,
+    Grafana,
+    Kpi,
+    Limits,
+    MuteWindow,
+    Project,
+    Receiver,
+    Selector,
+    Service,
+    Slo,
+    SloKind,
+    SymptomThresholds,
+    Tier,
+)
 from obsgen.promql import syntax_error
 from obsgen.spec.reader import Node
 
@@ -229,6 +243,11 @@ def _read_thresholds(node: Node | None) -> SymptomThresholds | None:
     return SymptomThresholds(**values)
 
 
+def _slo_kind_check(value: str) -> str | None:
+    kinds = [k.value for k in SloKind]
+    return None if value in kinds else f"unknown SLO type {value!r} (valid: {', '.join(kinds)})"
+
+
 def _read_slos(service: Node, convention: Convention | None) -> list[Slo]:
     slos: list[Slo] = []
     seen: dict[str, int] = {}
@@ -240,9 +259,7 @@ def _read_slos(service: Node, convention: Convention | None) -> list[Slo]:
             if name in seen:
                 node.error("name", f"duplicate SLO name {name!r} (first at line {seen[name]})")
             seen.setdefault(name, node.line_of("name"))
-        kinds = ", ".join(k.value for k in SloKind)
-        kind_text = node.get("type", str, check=lambda v: None if v in {k.value for k in SloKind}
-                             else f"unknown SLO type {v!r} (valid: {kinds})")
+        kind_text = node.get("type", str, check=_slo_kind_check)
         objective = node.get("objective", float, check=lambda v: None if 0 < v < 100
                              else f"{v:g} must be a percentage in (0, 100), e.g. 99.9")
         period = node.get("period", str, "30d", lambda v: None if v in PERIODS
@@ -364,7 +381,7 @@ def _read_mute_window(node: Node) -> MuteWindow | None:
     if days is not None and not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in days):
         node.error("weekdays", f"must be a list of weekday names ({', '.join(WEEKDAYS)})")
         days = None
-    clock = lambda v: None if _CLOCK.match(v) else f"{v!r} must be a time of day as HH:MM"  # noqa: E731
+    clock = lambda v: None if _CLOCK.match(v) else f"{v!r} must be a time of day as HH:MM"
     start = node.get("start", str, check=clock)
     end = node.get("end", str, check=clock)
     location = node.get("location", str, "UTC") or "UTC"

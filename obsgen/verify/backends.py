@@ -28,7 +28,7 @@ class Http:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
         url = f"{self.base_url.rstrip('/')}{path}{query}"
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310 (user-given URL)
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             body = exc.read().decode("utf-8", "replace")

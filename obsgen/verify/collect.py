@@ -6,8 +6,9 @@ Reads the in-memory build tree, so `obsgen verify` checks exactly what `obsgen b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 

@@ -55,7 +55,8 @@ def _value(variable: dict[str, Any], query: Query, values: dict[str, str],
 
 def substitute(text: str, values: dict[str, str]) -> str:
     for name in sorted(values, key=len, reverse=True):  # $service_name before $service
-        text = _pattern(re.escape(name)).sub(lambda _: values[name], text)
+        value = values[name]
+        text = _pattern(re.escape(name)).sub(lambda _, v=value: v, text)
     return text
 
 

@@ -17,7 +17,7 @@ def readme_command(heading: str) -> str:
     """The first ```sh block under a README heading."""
     text = (ROOT / "README.md").read_text()
     section = text.split(f"## {heading}", 1)[1]
-    match = re.search(r"```sh\n(.+?)\n```", section, re.S)
+    match = re.search(r"```sh\n(.+?)\n```", section, re.DOTALL)
     assert match, f"README section {heading!r} has no sh block"
     return match.group(1).strip()
 

@@ -56,8 +56,8 @@ def test_a_minimal_spec_gets_the_documented_defaults() -> None:
     [
         ("a latency threshold that is not a bucket bound lists the valid bounds",
          "threshold_seconds: 0.25", "threshold_seconds: 0.3",
-         "obsgen.yaml:11 services[profiles].slos[latency].threshold_seconds: 0.3 is not a bucket "
-         "bound of http_server_request_duration_seconds (valid: 0.005, 0.01,"),
+         ("obsgen.yaml:11 services[profiles].slos[latency].threshold_seconds: 0.3 is not a bucket "
+         "bound of http_server_request_duration_seconds (valid: 0.005, 0.01,")),
         ("an unknown key suggests the closest valid one",
          "objective: 99.9", "objectve: 99.9",
          "obsgen.yaml:7 services[profiles].slos[availability].objectve: unknown key; did you mean 'objective'?"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -29,7 +29,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]
                           [OTEL.route_label, OTEL.method_label, OTEL.status_label],
                           buckets=OTEL.buckets, registry=registry)
     port = free_port()
-    server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+    server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     workdir = tmp_path_factory.mktemp("verify")
     tree = build(load_file(None)).tree
     rule_files = []
