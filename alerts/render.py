@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from alerts.lint import lint_groups
 from alerts.recording import recording_groups
+from alerts.slo_alerts import slo_alert_groups
+from alerts.symptoms import symptom_group
 from obsgen.artifacts import Artifact, Output
-from obsgen.model import Project
+from obsgen.model import Project, Service
 
 RULES_DIR = "prometheus/rules"
 
@@ -14,12 +19,28 @@ def rules_path(service: str, kind: str) -> str:
     return f"{RULES_DIR}/{service}.{kind}.yaml"
 
 
+def alert_groups(project: Project, service: Service) -> tuple[list[dict[str, Any]], list[str]]:
+    """SLO burn-rate groups (one per SLO) then the symptom group; notes for skipped alerts."""
+    symptoms, notes = symptom_group(project, service)
+    groups = slo_alert_groups(project, service) + ([symptoms] if symptoms["rules"] else [])
+    return groups, notes
+
+
 def render(project: Project) -> Output:
     artifacts = []
-    recording_rules = 0
+    notes: list[str] = []
+    counts = {"recording rules": 0, "alerts": 0}
     for service in project.services:
-        groups = recording_groups(project, service)
-        recording_rules += sum(len(g["rules"]) for g in groups)
-        if groups:
-            artifacts.append(Artifact(rules_path(service.name, "recording"), {"groups": groups}))
-    return Output(artifacts=tuple(artifacts), counts={"recording rules": recording_rules})
+        recording = recording_groups(project, service)
+        alerting, skipped = alert_groups(project, service)
+        notes += skipped
+        counts["recording rules"] += sum(len(g["rules"]) for g in recording)
+        counts["alerts"] += sum(len(g["rules"]) for g in alerting)
+        for kind, groups in (("recording", recording), ("alerts", alerting)):
+            if groups:
+                path = rules_path(service.name, kind)
+                problems = lint_groups(groups, path)
+                if problems:  # a generator bug, not a user error: fail the build loudly
+                    raise ValueError("generated rules fail lint:\n" + "\n".join(problems))
+                artifacts.append(Artifact(path, {"groups": groups}))
+    return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)

@@ -68,6 +68,7 @@ class SymptomThresholds:
     cpu_ratio: float = 0.9  # of limits.cpu_cores
     queue_fill_ratio: float = 0.8  # of the queue capacity
     log_rate_per_second: float = 100.0  # logging flood
+    db_pool_ratio: float = 0.9  # of the DB pool's connections in use (F2, M7)
 
 
 @dataclass(frozen=True)

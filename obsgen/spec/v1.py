@@ -233,7 +233,7 @@ def _read_thresholds(node: Node | None) -> SymptomThresholds | None:
         return defaults
     names = tuple(f.name for f in fields(SymptomThresholds))
     node.check_keys(names)
-    ratios = ("error_ratio", "memory_ratio", "cpu_ratio", "queue_fill_ratio")
+    ratios = ("error_ratio", "memory_ratio", "cpu_ratio", "queue_fill_ratio", "db_pool_ratio")
     values: dict[str, float] = {}
     for key in names:
         value = node.get(key, float, getattr(defaults, key), _ratio if key in ratios else _positive)

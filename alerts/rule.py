@@ -1,0 +1,42 @@
+"""One alerting rule as data, before it becomes a rule-file entry.
+
+Keeping severity, annotations and the dashboard panel as fields (not buried in dicts) lets the
+runbook, lint and promtool-test generators read the same alert the rule file gets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from obsgen import conventions as names
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    expr: str
+    for_: str
+    severity: str
+    labels: Mapping[str, str]  # everything but severity: extra labels, service, slo
+    summary: str
+    description: str
+    runbook_url: str
+    dashboard_url: str
+    panel: tuple[str, str]  # (dashboard kind, panel title)
+    extra_annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def all_labels(self) -> dict[str, str]:
+        return {**self.labels, names.SEVERITY_LABEL: self.severity}
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return {"summary": self.summary, "description": self.description,
+                "runbook_url": self.runbook_url, "dashboard_url": self.dashboard_url,
+                **self.extra_annotations}
+
+    def to_rule(self) -> dict[str, Any]:
+        """The Prometheus rule-file entry, keys in the order people read them."""
+        return {"alert": self.name, "expr": self.expr, "for": self.for_,
+                "labels": dict(sorted(self.all_labels.items())), "annotations": self.annotations}

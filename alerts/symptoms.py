@@ -1,0 +1,168 @@
+"""Symptom alerts: the guide's failure modes (F1–F8) seen through the service's own metrics.
+
+Page only for what users feel now (the service is gone, a route fails, P99 is too slow); the
+causes behind them (event-loop blocking, pool exhaustion, memory, CPU, backlog, log and
+telemetry floods) open tickets. An alert whose metric the convention lacks is skipped with a
+note, never emitted as a rule that cannot fire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from alerts.links import PANELS, dashboard_url, panel_sentence, runbook_url
+from alerts.rule import AlertRule
+from obsgen import conventions as names
+from obsgen.model import Project, Service
+from obsgen.queries import symptoms as q
+from obsgen.queries.base import Target, rule_target
+
+RESTART_WINDOW = "1h"
+RESTART_COUNT = 3  # more restarts than this in RESTART_WINDOW is a crash loop (F6)
+MEMORY_HORIZON_SECONDS = 4 * 3600  # ticket when the trend reaches the limit within 4h (F3)
+
+Condition = Callable[[Project, Service, Target], "str | None"]
+
+
+@dataclass(frozen=True)
+class Symptom:
+    name: str
+    severity: str
+    for_: str
+    condition: Condition
+    summary: str
+    description: str  # may use {t} (the service's thresholds) and Prometheus templates
+    needs: str  # what metric the convention must provide, for the skip note
+
+
+def _svc(text: str) -> str:
+    return text.replace("SERVICE", "{{ $labels.service }}")
+
+
+SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom("TargetDown", "page", "5m", lambda p, s, t: q.target_down(t),
+            _svc("SERVICE: a scrape target is down"),
+            _svc("Prometheus cannot scrape SERVICE's target {{ $labels.instance }}: the process "
+                 "is down, crash-looping or not answering /metrics."), "up"),
+    Symptom("TargetMissing", "page", "10m", lambda p, s, t: q.target_missing(t),
+            _svc("SERVICE: Prometheus has no scrape target"),
+            _svc("No `up` series exists for SERVICE: it is not deployed, or service discovery "
+                 "lost it. Every other alert of SERVICE is blind until this is fixed."), "up"),
+    Symptom("ProcessRestarts", "ticket", "1m",
+            lambda p, s, t: q.restarts_over(t, RESTART_WINDOW, RESTART_COUNT),
+            _svc("SERVICE restarts repeatedly"),
+            _svc(f"SERVICE restarted {{{{ $value | humanize }}}} times in the last "
+                 f"{RESTART_WINDOW} (more than {RESTART_COUNT}): OOM kills, failing liveness "
+                 "probes or crashes at startup (guide F6)."), "process_start_time"),
+    Symptom("RouteErrorRatioHigh", "page", "10m",
+            lambda p, s, t: q.route_error_ratio_over(t, s.thresholds.error_ratio,
+                                                     p.alerting.min_request_rate),
+            _svc("SERVICE: a route fails with 5xx"),
+            _svc("{{ $value | humanizePercentage }} of SERVICE's requests to a route fail with "
+                 "5xx (threshold {error_ratio}), unhandled exceptions or a failing dependency "
+                 "(guide F8)."), "requests_counter"),
+    Symptom("LatencyP99High", "page", "10m",
+            lambda p, s, t: q.latency_p99_over(t, s.thresholds.latency_p99_seconds,
+                                               p.alerting.min_request_rate),
+            _svc("SERVICE: P99 latency is too high"),
+            _svc("SERVICE's P99 latency is {{ $value | humanize }}s, over {latency_p99}s "
+                 "(guide M3): blocking code, slow queries or CPU starvation (F1, F5)."),
+            "duration_histogram"),
+    Symptom("EventLoopLagHigh", "ticket", "10m",
+            lambda p, s, t: q.event_loop_lag_over(t, s.thresholds.event_loop_lag_seconds),
+            _svc("SERVICE: the event loop is blocked"),
+            _svc("P99 event-loop lag of SERVICE is {{ $value | humanize }}s, over "
+                 "{event_loop_lag}s: blocking sync code runs in async handlers (guide F1)."),
+            "event_loop_lag"),
+    Symptom("DbPoolSaturated", "ticket", "10m",
+            lambda p, s, t: q.db_pool_usage_over(t, s.thresholds.db_pool_ratio),
+            _svc("SERVICE: the DB connection pool is nearly exhausted"),
+            _svc("{{ $value | humanizePercentage }} of SERVICE's DB pool connections are in "
+                 "use (threshold {db_pool}): leaked connections or slow queries (guide F2)."),
+            "db_connection_count and db_connection_max"),
+    Symptom("DbPoolWaiters", "ticket", "5m", lambda p, s, t: q.db_pool_waiting(t),
+            _svc("SERVICE: requests wait for a DB connection"),
+            _svc("{{ $value | humanize }} requests of SERVICE are waiting for a DB connection: "
+                 "the pool is exhausted (guide F2)."), "db_connection_pending"),
+    Symptom("MemoryNearLimit", "ticket", "15m",
+            lambda p, s, t: q.memory_over(t, s, s.thresholds.memory_ratio),
+            _svc("SERVICE: memory is close to its limit"),
+            _svc("SERVICE's resident memory is {{ $value | humanizePercentage }} of its limit "
+                 "(threshold {memory}; guide M8 keeps 20% headroom): OOM kills follow (F3)."),
+            "process_resident_memory"),
+    Symptom("MemoryExhaustionProjected", "ticket", "30m",
+            lambda p, s, t: q.memory_exhaustion_projected(t, s, MEMORY_HORIZON_SECONDS),
+            _svc("SERVICE: memory grows toward its limit"),
+            _svc("At the last hour's growth, SERVICE's resident memory reaches "
+                 "{{ $value | humanizePercentage }} of its limit within 4h: a leak or unbounded "
+                 "background tasks (guide F3)."), "process_resident_memory"),
+    Symptom("CpuSaturated", "ticket", "15m",
+            lambda p, s, t: q.cpu_over(t, s, s.thresholds.cpu_ratio),
+            _svc("SERVICE: CPU is saturated"),
+            _svc("SERVICE uses {{ $value | humanizePercentage }} of its CPU limit (threshold "
+                 "{cpu}): CPU-bound work in the request path (guide F5)."),
+            "process_cpu_seconds"),
+    Symptom("BackgroundQueueBacklog", "ticket", "15m",
+            lambda p, s, t: q.queue_fill_over(t, s.thresholds.queue_fill_ratio),
+            _svc("SERVICE: the background queue is backing up"),
+            _svc("SERVICE's background queue is {{ $value | humanizePercentage }} full "
+                 "(threshold {queue}; guide M10 wants it near zero): workers are too slow or "
+                 "stuck (F3, F6)."), "queue_depth and queue_capacity"),
+    Symptom("LogFlood", "ticket", "15m",
+            lambda p, s, t: q.log_rate_over(t, s.thresholds.log_rate_per_second),
+            _svc("SERVICE: logging flood"),
+            _svc("SERVICE writes {{ $value | humanize }} log records/s, over {log_rate}/s: "
+                 "verbose logs in a hot path saturate the logging pipeline (guide F7)."),
+            "log_records"),
+    Symptom("TelemetryExportDropping", "ticket", "15m",
+            lambda p, s, t: q.telemetry_dropping(t),
+            _svc("SERVICE: telemetry export drops {{ $labels.signal }}"),
+            _svc("SERVICE's OTLP exporter drops {{ $value | humanize }} {{ $labels.signal }} "
+                 "items/s: the collector is down or too slow, and traces/logs are lost."),
+            "telemetry_dropped"),
+)
+
+
+def _threshold_text(service: Service) -> dict[str, str]:
+    t = service.thresholds
+    pct = lambda ratio: f"{ratio * 100:g}%"  # noqa: E731
+    return {"error_ratio": pct(t.error_ratio), "latency_p99": f"{t.latency_p99_seconds:g}",
+            "event_loop_lag": f"{t.event_loop_lag_seconds:g}", "db_pool": pct(t.db_pool_ratio),
+            "memory": pct(t.memory_ratio), "cpu": pct(t.cpu_ratio),
+            "queue": pct(t.queue_fill_ratio), "log_rate": f"{t.log_rate_per_second:g}"}
+
+
+def symptom_alert(project: Project, service: Service, symptom: Symptom) -> AlertRule | None:
+    expr = symptom.condition(project, service, rule_target(service))
+    if expr is None:
+        return None
+    kind, title = PANELS[symptom.name]
+    description = symptom.description
+    for key, value in _threshold_text(service).items():
+        description = description.replace(f"{{{key}}}", value)
+    return AlertRule(
+        name=symptom.name, expr=expr, for_=symptom.for_, severity=symptom.severity,
+        labels={**project.extra_labels, names.SERVICE_LABEL: service.name},
+        summary=symptom.summary, description=f"{description} {panel_sentence(kind, title)}",
+        runbook_url=runbook_url(project, symptom.name),
+        dashboard_url=dashboard_url(project, service, kind), panel=(kind, title))
+
+
+def symptom_alerts(project: Project, service: Service) -> tuple[list[AlertRule], list[str]]:
+    """The service's symptom alerts, and a note per alert its convention cannot support."""
+    rules: list[AlertRule] = []
+    notes: list[str] = []
+    for symptom in SYMPTOMS:
+        rule = symptom_alert(project, service, symptom)
+        if rule is None:
+            notes.append(f"{service.name}: skipped alert {symptom.name}: convention "
+                         f"{service.convention.name!r} has no {symptom.needs} metric")
+        else:
+            rules.append(rule)
+    return rules, notes
+
+
+def symptom_group(project: Project, service: Service) -> tuple[dict[str, Any], list[str]]:
+    rules, notes = symptom_alerts(project, service)
+    return {"name": f"obsgen-{service.name}-symptoms", "rules": [r.to_rule() for r in rules]}, notes
