@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.lint import lint_groups
+from alerts.promtool_tests import test_file, tests_path
 from alerts.recording import recording_groups
 from alerts.slo_alerts import slo_alert_groups
 from alerts.symptoms import symptom_group
@@ -36,6 +37,7 @@ def render(project: Project) -> Output:
         notes += skipped
         counts["recording rules"] += sum(len(g["rules"]) for g in recording)
         counts["alerts"] += sum(len(g["rules"]) for g in alerting)
+        rule_files = []
         for kind, groups in (("recording", recording), ("alerts", alerting)):
             if groups:
                 path = rules_path(service.name, kind)
@@ -43,4 +45,11 @@ def render(project: Project) -> Output:
                 if problems:  # a generator bug, not a user error: fail the build loudly
                     raise ValueError("generated rules fail lint:\n" + "\n".join(problems))
                 artifacts.append(Artifact(path, {"groups": groups}))
+                rule_files.append(path)
+        order = [g["name"] for g in recording + alerting]
+        tests, uncovered = test_file(project, service, rule_files, order)
+        notes += uncovered
+        counts["promtool test cases"] = counts.get("promtool test cases", 0) + len(tests["tests"])
+        if tests["tests"]:
+            artifacts.append(Artifact(tests_path(service.name), tests))
     return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)

@@ -40,11 +40,11 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
     threshold = rate * slo.error_budget_ratio
     kind, title = SLO_PANELS[slo.kind]
     name = alert_name(slo, tier)
-    summary = (f"{{{{ $labels.service }}}}: the {{{{ $labels.slo }}}} SLO is burning its error "
+    summary = (f"{service.name}: the {{{{ $labels.slo }}}} SLO is burning its error "
                f"budget {rate:g}x faster than sustainable ({tier.long_window} window)")
     description = (
         f"Over the last {tier.long_window}, {{{{ $value | humanizePercentage }}}} of "
-        f"{{{{ $labels.service }}}} requests {_bad_events(service, slo)} "
+        f"{service.name} requests {_bad_events(service, slo)} "
         f"(SLO {{{{ $labels.slo }}}}: {slo.objective_percent:g}% over {slo.period}). "
         f"This {tier.name} tier fires above {percent(threshold)}, a {rate:g}x burn that spends "
         f"{tier.budget_percent:g}% of the {slo.period} error budget in {tier.long_window}; "
