@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts import alertmanager, kubernetes
+from alerts.runbooks import runbooks
+from alerts.slo_alerts import slo_alerts
+from alerts.symptoms import symptom_alerts
 from alerts.lint import lint_groups
 from alerts.promtool_tests import test_file, tests_path
 from alerts.recording import recording_groups
@@ -29,6 +33,7 @@ def alert_groups(project: Project, service: Service) -> tuple[list[dict[str, Any
 
 def render(project: Project) -> Output:
     artifacts = []
+    all_alerts = []
     notes: list[str] = []
     counts = {"recording rules": 0, "alerts": 0}
     for service in project.services:
@@ -52,4 +57,13 @@ def render(project: Project) -> Output:
         counts["promtool test cases"] = counts.get("promtool test cases", 0) + len(tests["tests"])
         if tests["tests"]:
             artifacts.append(Artifact(tests_path(service.name), tests))
+        if recording or alerting:
+            artifacts.append(Artifact(kubernetes.path(service),
+                                      kubernetes.prometheus_rule(service, recording + alerting)))
+        all_alerts += [(service, a) for slo in service.slos
+                       for a in slo_alerts(project, service, slo)]
+        all_alerts += [(service, a) for a in symptom_alerts(project, service)[0]]
+    artifacts += runbooks(project, all_alerts)
+    artifacts.append(Artifact(alertmanager.PATH,
+                              alertmanager.alertmanager_config(project.alerting)))
     return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)
