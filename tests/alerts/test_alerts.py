@@ -1,0 +1,162 @@
+"""Alert rules, promtool tests, Alertmanager config and runbooks, checked with the real tools."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alerts.lint import lint_groups
+from alerts.render import render
+from alerts.templates import humanize, humanize_percentage
+from obsgen.build import build
+from obsgen.spec import default_spec_text, load_text
+from obsgen.writer import write_tree
+from tests.conftest import require_tool
+
+GOLDEN = Path(__file__).parent / "golden"
+INSTRUMENTATOR_SPEC = default_spec_text().replace("convention: otel",
+                                                  "convention: prometheus-fastapi-instrumentator")
+INSTRUMENTATOR_SPEC = INSTRUMENTATOR_SPEC.replace("threshold_seconds: 0.25", "threshold_seconds: 0.5")
+SPECS = {"otel demo": default_spec_text(), "instrumentator": INSTRUMENTATOR_SPEC}
+
+
+@pytest.fixture(scope="module", params=list(SPECS))
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    project = load_text(SPECS[request.param], f"{request.param}.yaml")
+    out = tmp_path_factory.mktemp("build")
+    write_tree(build(project).tree, out)
+    return project, out
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
+def test_every_rule_file_passes_promtool_check_rules(built) -> None:
+    _, out = built
+    files = sorted((out / "prometheus/rules").glob("*.yaml"))
+    assert len(files) == 2
+    result = _run(require_tool("promtool"), "check", "rules", *map(str, files))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generated_promtool_unit_tests_pass(built) -> None:
+    _, out = built
+    result = _run(require_tool("promtool"), "test", "rules",
+                  *map(str, (out / "prometheus/tests").glob("*.test.yaml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_firing_and_a_silent_case(built) -> None:
+    _, out = built
+    alerts = {r["alert"] for f in (out / "prometheus/rules").glob("*.alerts.yaml")
+              for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"]}
+    fired, silent = set(), set()
+    for f in (out / "prometheus/tests").glob("*.yaml"):
+        for test in yaml.safe_load(f.read_text())["tests"]:
+            for check in test.get("alert_rule_test", []):
+                (fired if check["exp_alerts"] else silent).add(check["alertname"])
+    assert alerts and fired == alerts and silent == alerts
+
+
+def test_build_output_passes_the_lint(built) -> None:
+    _, out = built
+    for f in (out / "prometheus/rules").glob("*.yaml"):
+        assert lint_groups(yaml.safe_load(f.read_text())["groups"], f.name) == []
+
+
+def test_alertmanager_config_passes_amtool(built) -> None:
+    _, out = built
+    result = _run(require_tool("amtool"), "check-config", str(out / "alertmanager/alertmanager.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("severity, receiver", [("page", "page"), ("ticket", "ticket"),
+                                                ("unknown", "ticket")])
+def test_alerts_route_to_the_receiver_of_their_severity(built, severity: str, receiver: str) -> None:
+    _, out = built
+    result = _run(require_tool("amtool"), "config", "routes", "test",
+                  f"--config.file={out / 'alertmanager/alertmanager.yml'}",
+                  f"severity={severity}", "service=profiles", "alertname=X")
+    assert result.stdout.strip() == receiver
+
+
+def test_ticket_route_is_muted_in_deploy_windows(built) -> None:
+    _, out = built
+    config = yaml.safe_load((out / "alertmanager/alertmanager.yml").read_text())
+    ticket = config["route"]["routes"][1]
+    assert ticket["mute_time_intervals"] == ["deploys"]
+    assert config["time_intervals"][0]["time_intervals"][0]["weekdays"] == ["tuesday", "thursday"]
+
+
+def test_prometheusrule_holds_the_same_groups_as_the_rule_files(built) -> None:
+    _, out = built
+    crd = yaml.safe_load((out / "kubernetes/prometheusrule-profiles.yaml").read_text())
+    files = [yaml.safe_load((out / f"prometheus/rules/profiles.{k}.yaml").read_text())["groups"]
+             for k in ("recording", "alerts")]
+    assert crd["kind"] == "PrometheusRule" and crd["spec"]["groups"] == files[0] + files[1]
+
+
+def test_every_alert_has_a_runbook_page_listed_in_the_index(built) -> None:
+    _, out = built
+    index = (out / "runbooks/README.md").read_text()
+    for f in (out / "prometheus/rules").glob("*.alerts.yaml"):
+        for g in yaml.safe_load(f.read_text())["groups"]:
+            for rule in g["rules"]:
+                page = rule["annotations"]["runbook_url"].rsplit("/", 1)[-1]
+                assert (out / "runbooks" / page).is_file() and f"({page})" in index
+
+
+def test_instrumentator_preset_skips_alerts_it_has_no_metrics_for_with_notes() -> None:
+    output = render(load_text(INSTRUMENTATOR_SPEC, "instrumentator.yaml"))
+    skipped = {n.split("skipped alert ")[1].split(":")[0] for n in output.notes if "skipped" in n}
+    assert skipped == {"EventLoopLagHigh", "DbPoolSaturated", "DbPoolWaiters",
+                       "BackgroundQueueBacklog", "LogFlood", "TelemetryExportDropping"}
+
+
+@pytest.mark.parametrize("rule, problem", [
+    ({"alert": "bad_name", "expr": "up"}, "not CamelCase"),
+    ({"alert": "A" + "b" * 40, "expr": "up"}, "longer than 40"),
+    ({"alert": "NoSeverity", "expr": "up"}, "severity label"),
+    ({"alert": "Untemplated", "expr": "up", "labels": {"severity": "page"},
+      "annotations": {"summary": "plain", "description": "plain"}}, "summary is not templated"),
+    ({"alert": "BrokenExpr", "expr": "sum(rate(x[5m])"}, "does not parse"),
+], ids=["snake case name", "long name", "missing severity", "untemplated summary",
+        "unparseable expression"])
+def test_lint_reports_a_bad_rule(rule: dict, problem: str) -> None:
+    assert any(problem in p for p in lint_groups([{"name": "g", "rules": [rule]}]))
+
+
+def test_lint_reports_groups_over_twenty_rules() -> None:
+    rules = [{"record": "a:b:c", "expr": "up"}] * 21
+    assert any("more than 20" in p for p in lint_groups([{"name": "g", "rules": rules}]))
+
+
+@pytest.mark.parametrize("value, text", [(0.9975, "997.5m"), (4, "4"), (1500, "1.5k"),
+                                         (0, "0"), (0.0003, "300u")])
+def test_humanize_matches_prometheus(value: float, text: str) -> None:
+    assert humanize(value) == text
+
+
+def test_humanize_percentage_matches_prometheus() -> None:
+    assert humanize_percentage(0.0216) == "2.16%"
+
+
+def _alert_tree() -> dict[str, bytes]:
+    tree = build(load_text(default_spec_text(), "<bundled demo spec>")).tree
+    paths = {a.path for a in render(load_text(default_spec_text(), "<bundled demo spec>")).artifacts}
+    return {p: c for p, c in tree.items() if p in paths}
+
+
+def test_alert_output_matches_the_golden_tree() -> None:
+    tree = _alert_tree()
+    if os.environ.get("OBSGEN_UPDATE_GOLDEN") == "1":
+        for path, content in tree.items():
+            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / path).write_bytes(content)
+    golden = {str(p.relative_to(GOLDEN)): p.read_bytes() for p in GOLDEN.rglob("*") if p.is_file()}
+    assert golden == tree, "alerts output changed; rerun with OBSGEN_UPDATE_GOLDEN=1 and review"
