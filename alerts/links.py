@@ -1,42 +1,41 @@
 """Where each alert points: its runbook page and the dashboard panel that shows its threshold.
 
-``PANELS`` is the one table the dashboards engineer reads: alert → (dashboard kind, panel
-title). Dashboard uids follow the shared contract ``obsgen-<service>-<kind>`` (≤ 40 chars);
-panel ids are not known here, so links open the dashboard and name the panel in the text.
+``SLO_PANELS`` and ``PANELS`` are the one table of alert → (dashboard kind, panel key); the
+keys are the dashboards' stable panel keys, so ``dashboard_url`` opens exactly that panel
+(``viewPanel``) through :mod:`dashboards.ids`, the single owner of uids and panel ids.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
+from dashboards import ids
 from obsgen.model import Project, Service, SloKind
 
-DASHBOARD_KINDS = ("executive", "oncall", "debug")
 KIND_TITLES = {"executive": "Executive", "oncall": "On-call", "debug": "Debug"}
 
 # SLO burn-rate alerts, by SLO kind (every tier shows on the same panel).
 SLO_PANELS: dict[SloKind, tuple[str, str]] = {
-    SloKind.AVAILABILITY: ("oncall", "Error budget burn rate"),
-    SloKind.LATENCY: ("oncall", "Error budget burn rate"),
+    SloKind.AVAILABILITY: ("executive", "burn-rate"),
+    SloKind.LATENCY: ("executive", "burn-rate"),
 }
 
 # Symptom alerts, by alert name.
 PANELS: dict[str, tuple[str, str]] = {
-    "TargetDown": ("oncall", "Targets up"),
-    "TargetMissing": ("oncall", "Targets up"),
-    "ProcessRestarts": ("debug", "Process restarts"),
-    "RouteErrorRatioHigh": ("oncall", "5xx ratio by route"),
-    "LatencyP99High": ("oncall", "Latency P95 / P99"),
-    "EventLoopLagHigh": ("debug", "Event-loop lag"),
-    "DbPoolSaturated": ("debug", "DB connection pool"),
-    "DbPoolWaiters": ("debug", "DB connection pool"),
-    "MemoryNearLimit": ("debug", "Memory RSS"),
-    "MemoryExhaustionProjected": ("debug", "Memory RSS"),
-    "CpuSaturated": ("debug", "CPU utilization"),
-    "BackgroundQueueBacklog": ("debug", "Background queue backlog"),
-    "LogFlood": ("debug", "Log records by level"),
-    "TelemetryExportDropping": ("debug", "Telemetry export drops"),
+    "TargetDown": ("oncall", "firing-alerts"),
+    "TargetMissing": ("oncall", "firing-alerts"),
+    "ProcessRestarts": ("oncall", "memory"),  # restarts show as annotations; OOM is the usual cause
+    "RouteErrorRatioHigh": ("oncall", "error-ratio-by-route"),
+    "LatencyP99High": ("oncall", "latency-p99"),
+    "EventLoopLagHigh": ("oncall", "event-loop-lag"),
+    "DbPoolSaturated": ("oncall", "db-pool-usage"),
+    "DbPoolWaiters": ("oncall", "db-pool-waiters"),
+    "MemoryNearLimit": ("oncall", "memory"),
+    "MemoryExhaustionProjected": ("oncall", "memory"),
+    "CpuSaturated": ("oncall", "cpu"),
+    "BackgroundQueueBacklog": ("oncall", "background-backlog"),
+    "LogFlood": ("debug", "log-volume"),
+    "TelemetryExportDropping": ("debug", "telemetry-dropped"),
 }
 
 
@@ -45,13 +44,11 @@ def kebab(alert_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", alert_name).lower()
 
 
-def dashboard_uid(service: Service, kind: str) -> str:
-    return f"obsgen-{service.name}-{kind}"[:40]
-
-
-def dashboard_url(project: Project, service: Service, kind: str) -> str:
-    return (f"{project.grafana.url}/d/{dashboard_uid(service, kind)}"
-            f"?var-service={quote(service.selector.value, safe='')}")
+def dashboard_url(project: Project, service: Service, kind: str, key: str | None = None) -> str:
+    """A link to a service's dashboard, opened on one panel when ``key`` is given."""
+    if key is not None:
+        return ids.panel_url(project, service, kind, key)
+    return ids.dashboard_url(project, service, kind)
 
 
 def runbook_file(alert_name: str) -> str:
@@ -63,6 +60,6 @@ def runbook_url(project: Project, alert_name: str) -> str:
     return f"{base}{'' if base.endswith('/') else '/'}{runbook_file(alert_name)}"
 
 
-def panel_sentence(kind: str, title: str) -> str:
-    """How a description names the panel (the link itself opens the whole dashboard)."""
-    return f'Panel "{title}" on the {KIND_TITLES[kind]} dashboard.'
+def panel_sentence(kind: str, key: str) -> str:
+    """How a description names the panel that dashboard_url opens."""
+    return f"dashboard_url opens the {key} panel of the {KIND_TITLES[kind]} dashboard."

@@ -23,7 +23,7 @@ class AlertRule:
     description: str
     runbook_url: str
     dashboard_url: str
-    panel: tuple[str, str]  # (dashboard kind, panel title)
+    panel: tuple[str, str]  # (dashboard kind, panel key)
     extra_annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -68,12 +68,12 @@ def _text(alert: AlertRule) -> tuple[str, str, list[str]]:
 def _page(project: Project, name: str, uses: list[tuple[Service, AlertRule]]) -> str:
     alert = uses[0][1]
     meaning, impact, mitigations = _text(alert)
-    kind, title = alert.panel
+    kind, key = alert.panel
     lines = [f"# {name}", "", f"Severity: **{alert.severity}**.", "", "## What it means", "",
              meaning, "", "## Impact", "", impact, "", "## First checks", ""]
     for service, _ in uses:
-        lines.append(f'- {service.name}: panel "{title}" on the [{KIND_TITLES[kind]} dashboard]'
-                     f"({dashboard_url(project, service, kind)}); then the "
+        lines.append(f"- {service.name}: the [{key} panel of the {KIND_TITLES[kind]} dashboard]"
+                     f"({dashboard_url(project, service, kind, key)}); then the "
                      f"[Debug dashboard]({dashboard_url(project, service, 'debug')}).")
     lines += ["", "## Mitigations", ""] + [f"- {m}" for m in mitigations]
     return "\n".join(lines) + "\n"

@@ -38,7 +38,7 @@ def _bad_events(service: Service, slo: Slo) -> str:
 def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> AlertRule:
     rate = q.tier_burn_rate(slo, tier)
     threshold = rate * slo.error_budget_ratio
-    kind, title = SLO_PANELS[slo.kind]
+    kind, key = SLO_PANELS[slo.kind]
     name = alert_name(slo, tier)
     summary = (f"{service.name}: the {{{{ $labels.slo }}}} SLO is burning its error "
                f"budget {rate:g}x faster than sustainable ({tier.long_window} window)")
@@ -49,7 +49,7 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
         f"This {tier.name} tier fires above {percent(threshold)}, a {rate:g}x burn that spends "
         f"{tier.budget_percent:g}% of the {slo.period} error budget in {tier.long_window}; "
         f"the {tier.short_window} window confirms it is still happening. "
-        + panel_sentence(kind, title))
+        + panel_sentence(kind, key))
     return AlertRule(
         name=name,
         expr=q.burn_rate_alert(service, slo, tier, project.alerting.min_request_rate),
@@ -59,8 +59,8 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
         summary=summary,
         description=description,
         runbook_url=runbook_url(project, name),
-        dashboard_url=dashboard_url(project, service, kind),
-        panel=(kind, title),
+        dashboard_url=dashboard_url(project, service, kind, key),
+        panel=(kind, key),
     )
 
 

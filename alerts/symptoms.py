@@ -138,20 +138,20 @@ def symptom_alert(project: Project, service: Service, symptom: Symptom) -> Alert
     expr = symptom.condition(project, service, rule_target(service))
     if expr is None:
         return None
-    kind, title = PANELS[symptom.name]
+    kind, key = PANELS[symptom.name]
     words = {"SERVICE": service.name, "SELECTOR": service.selector.label,
              "ROUTE": service.convention.route_label}
     description, summary = symptom.description, symptom.summary
     for word, value in words.items():
         description, summary = description.replace(word, value), summary.replace(word, value)
-    for key, value in _threshold_text(service).items():
-        description = description.replace(f"{{{key}}}", value)
+    for placeholder, value in _threshold_text(service).items():
+        description = description.replace(f"{{{placeholder}}}", value)
     return AlertRule(
         name=symptom.name, expr=expr, for_=symptom.for_, severity=symptom.severity,
         labels={**project.extra_labels, names.SERVICE_LABEL: service.name},
-        summary=summary, description=f"{description} {panel_sentence(kind, title)}",
+        summary=summary, description=f"{description} {panel_sentence(kind, key)}",
         runbook_url=runbook_url(project, symptom.name),
-        dashboard_url=dashboard_url(project, service, kind), panel=(kind, title))
+        dashboard_url=dashboard_url(project, service, kind, key), panel=(kind, key))
 
 
 def symptom_alerts(project: Project, service: Service) -> tuple[list[AlertRule], list[str]]:

@@ -62,6 +62,12 @@ def panel_ref(service: str, kind: str, key: str) -> PanelRef:
     return PanelRef(dashboard_uid(service, kind), panel_id(kind, key))
 
 
+def dashboard_url(project: Project, service: Service, kind: str) -> str:
+    """A link to a service's dashboard with ``$service`` set."""
+    query = urlencode({"var-service": service.selector.value})
+    return f"{project.grafana.url.rstrip('/')}/d/{dashboard_uid(service.name, kind)}?{query}"
+
+
 def panel_url(project: Project, service: Service, kind: str, key: str) -> str:
     """A link that opens one panel of a service's dashboard with ``$service`` set."""
     ref = panel_ref(service.name, kind, key)

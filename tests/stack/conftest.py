@@ -6,7 +6,6 @@ with the real tools (promtool, amtool, the compose-spec JSON schema) and against
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -35,13 +34,6 @@ BUILD_OUTPUTS = (
 )
 SERVICE = "profiles"  # the bundled spec's service; Prometheus selects it with job="profiles"
 
-# TODO(generator): drop this and the xfail marker once `obsgen build` (obsgen/cli.py) is merged.
-GENERATOR_AVAILABLE = importlib.util.find_spec("obsgen.cli") is not None
-needs_generator = pytest.mark.xfail(
-    not GENERATOR_AVAILABLE,
-    reason="TODO: obsgen.cli (`obsgen build`) has not landed yet; remove this xfail once it has",
-    strict=False,
-)
 
 
 def load_yaml(path: Path) -> Any:
@@ -92,14 +84,9 @@ def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def require_outputs(build: Path, *outputs: str) -> None:
-    """xfail (not fail) while the generator does not yet write an output the stack mounts.
-
-    TODO(generator): remove once `obsgen build` writes every path in BUILD_OUTPUTS; from then on a
-    missing output is a broken contract and these tests must fail.
-    """
+    """Every output the stack mounts must exist: a missing one is a broken contract."""
     missing = [o for o in outputs if not (build.parent / o).exists()]
-    if missing:
-        pytest.xfail(f"TODO: obsgen build does not write {missing} yet")
+    assert not missing, f"obsgen build does not write {missing}, which the stack mounts"
 
 
 def write_contract_build(root: Path, service: str = SERVICE) -> Path:

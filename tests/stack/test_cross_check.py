@@ -18,7 +18,6 @@ from tests.stack.conftest import (
     REPO,
     SERVICE,
     load_yaml,
-    needs_generator,
     require_outputs,
 )
 from tests.stack.stackfiles import (
@@ -237,7 +236,6 @@ def test_the_cross_check_catches_disagreement(contract_build, compose, collector
     assert any(expected in p for p in problems), problems
 
 
-@needs_generator
 def test_the_stack_agrees_with_the_generated_build(generated_build, compose, collector,
                                                     prometheus, tempo, loki):
     require_outputs(generated_build, *BUILD_OUTPUTS)
@@ -259,7 +257,6 @@ def _edit_dashboard(build: Path, uid: str) -> None:
     path.write_text(json.dumps(dashboard), encoding="utf-8")
 
 
-@needs_generator
 def test_the_stack_agrees_with_what_the_generator_writes_so_far(
     generated_build, contract_build, compose, collector, prometheus, tempo, loki
 ):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.stack.conftest import PROMETHEUS_FILE, needs_generator, require_outputs
+from tests.stack.conftest import PROMETHEUS_FILE, require_outputs
 
 
 def _stage_prometheus(tmp_path: Path, rules_dir: Path) -> Path:
@@ -58,7 +58,6 @@ def test_promtool_rejects_the_config_when_a_rule_file_is_broken(tmp_path, contra
     assert "broken.yaml" in proc.stdout + proc.stderr
 
 
-@needs_generator
 def test_promtool_accepts_the_config_with_the_generated_rules(tmp_path, generated_build):
     require_outputs(generated_build, "build/prometheus/rules")
     rules_dir = generated_build / "prometheus" / "rules"
@@ -80,7 +79,6 @@ def test_amtool_rejects_a_route_to_an_undefined_receiver(contract_build):
     assert proc.returncode != 0, proc.stdout + proc.stderr
 
 
-@needs_generator
 def test_amtool_accepts_the_generated_alertmanager_config(generated_build):
     require_outputs(generated_build, "build/alertmanager/alertmanager.yml")
     proc = _amtool_check_config(generated_build / "alertmanager" / "alertmanager.yml")
