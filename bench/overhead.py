@@ -1,0 +1,75 @@
+"""Issue 8 (1): request-telemetry overhead of the demo service vs bare and common stacks.
+
+Each round starts every variant in turn (rotated order, so none always runs first) on core 0,
+warms it up, runs one bounded wrk on core 1 against ``GET /profiles/1`` (a DB read through the
+pool, the demo's typical request), records requests/s, p50/p99 and the server's peak RSS, and
+stops it. Medians over rounds are reported; the ratios come from those medians.
+
+    python -m bench.overhead            # README figures: 5 rounds x 10 s per variant
+    python -m bench.overhead --quick    # smoke run: 1 round x 1 s
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.apps import VARIANTS
+from bench.common import free_port, median, peak_rss_mb, table
+from bench.harness import start_server, start_sink, wrk
+
+PATH = "/profiles/1"
+RATIOS = [("b", "a", 0.75, "≥"), ("c", "a", 0.85, "≥"), ("b", "d", 1.8, "≥"), ("b", "e", None, "")]
+
+
+def measure_round(order: list[str], otlp: str, seconds: int, warmup: int,
+                  results: dict[str, list[tuple[float, float, float, float]]]) -> None:
+    """One round: each variant fresh, warmed up, measured, stopped."""
+    for variant in order:
+        server = start_server(variant, free_port(), otlp)
+        try:
+            if warmup:
+                wrk(server.base + PATH, warmup)
+            res = wrk(server.base + PATH, seconds)
+            if res.errors:
+                raise RuntimeError(f"variant {variant}: {res.errors} errors under load")
+            results[variant].append((res.rps, res.p50_ms, res.p99_ms, peak_rss_mb(server.proc.pid)))
+        finally:
+            server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: seconds, not figures")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--seconds", type=int, default=None, help="wrk duration per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (1 if args.quick else 5)
+    seconds = args.seconds or (1 if args.quick else 10)
+    warmup = 0 if args.quick else 2
+    variants = list(VARIANTS)
+    results: dict[str, list[tuple[float, float, float, float]]] = {v: [] for v in variants}
+    sink_port = free_port()
+    sink = start_sink(sink_port)
+    try:
+        for r in range(rounds):
+            order = variants[r % len(variants):] + variants[: r % len(variants)]
+            measure_round(order, f"http://127.0.0.1:{sink_port}", seconds, warmup, results)
+    finally:
+        sink.terminate()
+        sink.wait()
+    med = {v: [median(x[i] for x in results[v]) for i in range(4)] for v in variants}
+    print(f"instrumentation overhead: GET {PATH}, wrk -t1 -c{args.connections}, {rounds} round(s) x "
+          f"{seconds} s, server on core 0, wrk + OTLP sink on core 1; medians")
+    print(table(["variant", "", "req/s", "p50 ms", "p99 ms", "peak RSS MiB"],
+                [[v, VARIANTS[v], f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", f"{m[3]:.0f}"]
+                 for v, m in med.items()]))
+    for num, den, target, op in RATIOS:
+        ratio = med[num][0] / med[den][0]
+        verdict = "" if target is None else (
+            f" (target {op} {target}: {'met' if ratio >= target else 'MISSED'})")
+        print(f"ratio: ({num})/({den}) throughput = {ratio:.2f}{verdict}")
+
+
+if __name__ == "__main__":
+    main()
