@@ -30,6 +30,12 @@ from demo_service.app import create_app
 from demo_service.middleware import TelemetryMiddleware
 from demo_service.settings import Settings
 
+# Ablations of (b), for finding where its overhead goes: `overhead.py --variants a,b,b-nolog,...`
+ABLATIONS: dict[str, str] = {
+    "b-nolog": "b without the per-request JSON/OTLP access log",
+    "b-noexport": "b without OTLP export (spans made, never exported; no OTLP logs)",
+    "b-metrics": "b's middleware with tracing off (histogram, gauge, no span/log)",
+}
 VARIANTS: dict[str, str] = {
     "a": "bare (no request telemetry)",
     "b": "obsgen full telemetry, 100% sampling",
@@ -39,13 +45,16 @@ VARIANTS: dict[str, str] = {
 }
 
 
-def _settings(database_path: str, otlp: str | None, *, telemetry: bool, ratio: float) -> Settings:
+def _settings(
+    database_path: str, otlp: str | None, *, telemetry: bool, ratio: float, access_log: bool | None = None
+) -> Settings:
     return Settings(
         database_path=database_path,
         otel_disabled=not telemetry,
         otlp_endpoint=otlp if telemetry else None,
         sampler_ratio=ratio,
-        access_log=telemetry,  # (b)/(c): one JSON line per request, as the issue specifies
+        # (b)/(c): one JSON line per request, as the issue specifies
+        access_log=telemetry if access_log is None else access_log,
         shutdown_grace_seconds=5.0,
         shutdown_drain_seconds=0.0,
     )
@@ -113,6 +122,13 @@ def make_app(variant: str, database_path: str, otlp: str | None, log_stream: Tex
     if variant in ("b", "c"):
         ratio = 1.0 if variant == "b" else 0.1
         return create_app(_settings(database_path, otlp, telemetry=True, ratio=ratio), None, log_stream)
+    if variant in ABLATIONS:
+        settings = {
+            "b-nolog": _settings(database_path, otlp, telemetry=True, ratio=1.0, access_log=False),
+            "b-noexport": _settings(database_path, None, telemetry=True, ratio=1.0),
+            "b-metrics": _settings(database_path, None, telemetry=False, ratio=1.0, access_log=False),
+        }[variant]
+        return create_app(settings, None, log_stream)
     if variant == "d":
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
         from prometheus_fastapi_instrumentator import Instrumentator
@@ -124,7 +140,7 @@ def make_app(variant: str, database_path: str, otlp: str | None, log_stream: Tex
     if variant == "e":
         app = _bare(database_path, log_stream)
         # create_app turns FastAPI's native telemetry off; FastAPI reads this dict per request.
-        app._telemetry.update(  # noqa: SLF001  (no public setter after construction)
+        app._telemetry.update(
             tracer_provider=_sdk_provider(otlp), tracing=True, metrics=False, logs=True,
             operation_spans=False,
         )

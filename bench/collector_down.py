@@ -29,7 +29,7 @@ def export_counts(base: str) -> dict[str, float]:
     counts: dict[str, float] = {}
     names = {"exported": OTEL.runtime.telemetry_exported, "dropped": OTEL.runtime.telemetry_dropped}
     for kind, name in names.items():
-        for signal, value in re.findall(rf'^{name}\{{signal="(\w+)"\}} (\S+)$', text, re.M):
+        for signal, value in re.findall(rf'^{name}\{{signal="(\w+)"\}} (\S+)$', text, re.MULTILINE):
             counts[f"{kind}/{signal}"] = float(value)
     return counts
 

@@ -23,7 +23,8 @@ LOAD_CPU = "1" if (os.cpu_count() or 1) > 1 else "0"
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
-def _pinned(cpu: str, cmd: list[str]) -> list[str]:
+def pinned(cpu: str, cmd: list[str]) -> list[str]:
+    """``cmd`` under ``taskset -c cpu`` (unpinned where taskset is missing)."""
     taskset = shutil.which("taskset")
     return [taskset, "-c", cpu, *cmd] if taskset else cmd
 
@@ -55,7 +56,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) ->
 def start_sink(port: int) -> subprocess.Popen[bytes]:
     """The no-op OTLP/gRPC sink on the load core; returns once it is listening."""
     proc = subprocess.Popen(
-        _pinned(LOAD_CPU, [sys.executable, "-m", "bench.otlp_sink", "--port", str(port)]),
+        pinned(LOAD_CPU, [sys.executable, "-m", "bench.otlp_sink", "--port", str(port)]),
         stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
@@ -93,7 +94,7 @@ def start_server(variant: str, port: int, otlp: str | None) -> Server:
     cmd = [sys.executable, "-m", "bench.server", variant, "--port", str(port)]
     if otlp:
         cmd += ["--otlp", otlp]
-    proc = subprocess.Popen(_pinned(SERVER_CPU, cmd), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(pinned(SERVER_CPU, cmd), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     server = Server(variant, port, proc)
     wait_http(f"{server.base}/healthz", proc)
@@ -123,8 +124,8 @@ def _seconds(text: str) -> float:
 def parse_wrk(out: str) -> WrkResult:
     """Requests/s, p50 and p99 from ``wrk --latency`` output; non-2xx and socket errors summed."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _seconds(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p50 = _seconds(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _seconds(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return WrkResult(rps, p50 * 1000, p99 * 1000, errors + (int(non2xx.group(1)) if non2xx else 0))
@@ -132,7 +133,7 @@ def parse_wrk(out: str) -> WrkResult:
 
 def wrk(url: str, seconds: int, connections: int = 32) -> WrkResult:
     """One bounded closed-loop wrk run from the load core."""
-    cmd = _pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+    cmd = pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
                              "--timeout", "5s", url])
     out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                          timeout=seconds + 30).stdout

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.apps import VARIANTS
+from bench.apps import ABLATIONS, VARIANTS
 from bench.common import free_port, median, peak_rss_mb, table
 from bench.harness import start_server, start_sink, wrk
 
@@ -43,11 +43,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=None, help="wrk duration per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"comma-separated; ablations of b: {', '.join(ABLATIONS)}")
     args = parser.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 5)
     seconds = args.seconds or (1 if args.quick else 10)
     warmup = 0 if args.quick else 2
-    variants = list(VARIANTS)
+    variants = args.variants.split(",")
+    names = VARIANTS | ABLATIONS
     results: dict[str, list[tuple[float, float, float, float]]] = {v: [] for v in variants}
     sink_port = free_port()
     sink = start_sink(sink_port)
@@ -62,9 +65,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"instrumentation overhead: GET {PATH}, wrk -t1 -c{args.connections}, {rounds} round(s) x "
           f"{seconds} s, server on core 0, wrk + OTLP sink on core 1; medians")
     print(table(["variant", "", "req/s", "p50 ms", "p99 ms", "peak RSS MiB"],
-                [[v, VARIANTS[v], f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", f"{m[3]:.0f}"]
+                [[v, names[v], f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", f"{m[3]:.0f}"]
                  for v, m in med.items()]))
     for num, den, target, op in RATIOS:
+        if num not in med or den not in med:
+            continue
         ratio = med[num][0] / med[den][0]
         verdict = "" if target is None else (
             f" (target {op} {target}: {'met' if ratio >= target else 'MISSED'})")

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from bench.build_scaling import spec_with_services
 from bench.common import free_port, median, table
-from bench.harness import LOAD_CPU, SERVER_CPU, start_server, wait_http
+from bench.harness import LOAD_CPU, SERVER_CPU, pinned, start_server, wait_http
 
 DURATION = "http_server_request_duration_seconds"
 _SAMPLE = re.compile(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$")
@@ -106,7 +107,7 @@ class Synthetic:
         synthetic = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 body = synthetic.render()
                 self.send_response(200)
                 self.send_header("content-type", "text/plain; version=0.0.4")
@@ -127,7 +128,7 @@ def _rule_stats(prom: str) -> tuple[float, int, int]:
     text = urllib.request.urlopen(prom + "/metrics", timeout=5).read().decode()
 
     def total(metric: str) -> float:
-        return sum(float(v) for v in re.findall(rf"^{metric}\{{[^}}]*\}} (\S+)$", text, re.M))
+        return sum(float(v) for v in re.findall(rf"^{metric}\{{[^}}]*\}} (\S+)$", text, re.MULTILINE))
 
     return (total("prometheus_rule_group_last_duration_seconds"),
             int(total("prometheus_rule_group_rules")),
@@ -140,8 +141,8 @@ def evaluate(exposition: str, services: int, seconds: int, tmp: Path) -> dict[st
     (work / "data").mkdir(parents=True)
     spec = work / "obsgen.yaml"
     spec.write_text(spec_with_services(services), encoding="utf-8")
-    subprocess.run(["obsgen", "build", "-c", str(spec), "-o", str(work / "build")], check=True,
-                   stdout=subprocess.DEVNULL)
+    build = [sys.executable, "-m", "obsgen", "build", "-c", str(spec), "-o", str(work / "build")]
+    subprocess.run(build, check=True, stdout=subprocess.DEVNULL)
     exporter_port, prom_port = free_port(), free_port()
     httpd = Synthetic(exposition, services).serve(exporter_port)
     (work / "prometheus.yml").write_text(
@@ -152,9 +153,9 @@ def evaluate(exposition: str, services: int, seconds: int, tmp: Path) -> dict[st
         f"    static_configs: [{{targets: ['127.0.0.1:{exporter_port}']}}]\n",
         encoding="utf-8",
     )
-    cmd = ["taskset", "-c", SERVER_CPU, "prometheus", f"--config.file={work}/prometheus.yml",
+    cmd = pinned(SERVER_CPU, ["prometheus", f"--config.file={work}/prometheus.yml",
            f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{prom_port}",
-           "--log.level=warn"]
+           "--log.level=warn"])
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     prom = f"http://127.0.0.1:{prom_port}"
     try:
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _prom_version() -> str:
-    out = subprocess.run(["prometheus", "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run(["prometheus", "--version"], capture_output=True, text=True, check=False).stdout
     m = re.search(r"version (\S+)", out)
     return m.group(1) if m else "?"
 

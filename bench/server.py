@@ -12,13 +12,13 @@ import tempfile
 
 import uvicorn
 
-from bench.apps import VARIANTS, make_app
+from bench.apps import ABLATIONS, VARIANTS, make_app
 from demo_service.__main__ import DrainingServer
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("variant", choices=sorted(VARIANTS))
+    parser.add_argument("variant", choices=sorted(VARIANTS | ABLATIONS))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--otlp", default=None, help="OTLP/gRPC endpoint, e.g. http://127.0.0.1:4317")
     args = parser.parse_args()
