@@ -4,12 +4,12 @@ Series: one demo server (variant b) gets a request mix over every route, then it
 counted per ``http_route``. Rules: ``obsgen build`` for 1 and for N services; a real Prometheus
 (core 0) scrapes a synthetic exporter (this process, core 1) that serves the demo's real
 exposition once per service, ``job`` set to the service and counters growing with time, and
-evaluates the generated recording and alert rules every second.
+evaluates the generated recording and alert rules every 10 s (1 s in ``--quick``).
 ``prometheus_rule_group_last_duration_seconds`` summed over groups, median of the last
 samples, is the evaluation time per cycle. Windows up to 3 d hold only the run's minutes of
 data, so this measures per-rule and per-series cost, not long-range sample scans.
 
-    python -m bench.prometheus_cost            # README figures: 1 vs 50 services, 60 s each
+    python -m bench.prometheus_cost            # README figures: 1 vs 50 services, 90 s each
     python -m bench.prometheus_cost --quick    # smoke run: 1 vs 5 services, a few seconds
 """
 
@@ -123,8 +123,8 @@ class Synthetic:
         return httpd
 
 
-def _rule_stats(prom: str) -> tuple[float, int, int]:
-    """(sum of last group durations in s, rules, samples of the last evaluation)."""
+def _rule_stats(prom: str) -> tuple[float, int, int, int]:
+    """(sum of last group durations in s, rules, samples of the last evaluation, missed cycles)."""
     text = urllib.request.urlopen(prom + "/metrics", timeout=5).read().decode()
 
     def total(metric: str) -> float:
@@ -132,10 +132,13 @@ def _rule_stats(prom: str) -> tuple[float, int, int]:
 
     return (total("prometheus_rule_group_last_duration_seconds"),
             int(total("prometheus_rule_group_rules")),
-            int(total("prometheus_rule_group_last_evaluation_samples")))
+            int(total("prometheus_rule_group_last_evaluation_samples")),
+            int(total("prometheus_rule_group_iterations_missed_total")))
 
 
-def evaluate(exposition: str, services: int, seconds: int, tmp: Path) -> dict[str, float]:
+def evaluate(
+    exposition: str, services: int, seconds: int, interval: int, tmp: Path
+) -> dict[str, float]:
     """Build rules for ``services``, run Prometheus on them for ``seconds``, read its own metrics."""
     work = tmp / f"s{services}"
     (work / "data").mkdir(parents=True)
@@ -146,7 +149,7 @@ def evaluate(exposition: str, services: int, seconds: int, tmp: Path) -> dict[st
     exporter_port, prom_port = free_port(), free_port()
     httpd = Synthetic(exposition, services).serve(exporter_port)
     (work / "prometheus.yml").write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"global: {{scrape_interval: {interval}s, evaluation_interval: {interval}s}}\n"
         f"rule_files: ['{work}/build/prometheus/rules/*.yaml']\n"
         "scrape_configs:\n"
         "  - job_name: synthetic\n    honor_labels: true\n"
@@ -160,16 +163,17 @@ def evaluate(exposition: str, services: int, seconds: int, tmp: Path) -> dict[st
     prom = f"http://127.0.0.1:{prom_port}"
     try:
         wait_http(prom + "/-/ready", proc)
-        samples: list[tuple[float, int, int]] = []
+        samples: list[tuple[float, int, int, int]] = []
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            time.sleep(1.0)
+            time.sleep(interval)
             samples.append(_rule_stats(prom))
         tail = samples[len(samples) // 2:] or samples  # the first half is start-up
         return {
             "eval_ms": median(s[0] for s in tail) * 1000,
             "rules": tail[-1][1],
             "samples": median(s[2] for s in tail),
+            "missed": float(samples[-1][3]) if samples else 0.0,
             "series": float(sum(1 for _ in Synthetic(exposition, 1).lines) * services),
         }
     finally:
@@ -183,9 +187,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: seconds, not figures")
     parser.add_argument("--services", type=int, default=None, help="the large size (default 50)")
     parser.add_argument("--seconds", type=int, default=None)
+    parser.add_argument("--interval", type=int, default=None, help="scrape/evaluation seconds")
     args = parser.parse_args(argv)
     big = args.services or (5 if args.quick else 50)
-    seconds = args.seconds or (4 if args.quick else 60)
+    seconds = args.seconds or (4 if args.quick else 90)
+    # A cycle must fit its interval with room to spare: an overloaded core would time contention
+    # between concurrently evaluated groups, not the rules.
+    interval = args.interval or (1 if args.quick else 10)
     if shutil.which("prometheus") is None:
         raise SystemExit("prometheus not found on PATH (apt-get install -y prometheus)")
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
@@ -199,11 +207,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"per route x method x status: {per_combo} series (buckets + _sum + _count + _created; "
           f"{combos} combinations seen); whole /metrics page: {total} series")
     with tempfile.TemporaryDirectory(prefix="obsgen-promcost-") as tmp:
-        results = {n: evaluate(exposition, n, seconds, Path(tmp)) for n in (1, big)}
-    print(f"rule evaluation on Prometheus {_prom_version()}, 1 s interval, {seconds} s per size; "
+        results = {n: evaluate(exposition, n, seconds, interval, Path(tmp)) for n in (1, big)}
+    print(f"rule evaluation on Prometheus {_prom_version()}, {interval} s interval, {seconds} s "
+          "per size; "
           "median of the second half")
-    print(table(["services", "series", "rules", "samples/eval", "eval ms/cycle"],
-                [[n, f"{r['series']:.0f}", r["rules"], f"{r['samples']:.0f}", f"{r['eval_ms']:.2f}"]
+    print(table(["services", "series", "rules", "samples/eval", "eval ms/cycle", "missed cycles"],
+                [[n, f"{r['series']:.0f}", r["rules"], f"{r['samples']:.0f}", f"{r['eval_ms']:.2f}",
+                  f"{r['missed']:.0f}"]
                  for n, r in results.items()]))
     one, many = results[1], results[big]
     print(f"ratio: eval time {big} services / 1 service = {many['eval_ms'] / one['eval_ms']:.1f} "
