@@ -77,7 +77,9 @@ def _sdk_provider(otlp: str | None) -> Any:
 def _bare(database_path: str, log_stream: TextIO | None) -> FastAPI:
     app = create_app(_settings(database_path, None, telemetry=False, ratio=1.0), None, log_stream)
     # The middleware stack is built lazily on the first request, so removing it here is clean.
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not TelemetryMiddleware]
+    app.user_middleware = [
+        m for m in app.user_middleware if m.cls is not TelemetryMiddleware  # type: ignore[comparison-overlap]
+    ]
     return app
 
 
@@ -141,8 +143,13 @@ def make_app(variant: str, database_path: str, otlp: str | None, log_stream: Tex
         app = _bare(database_path, log_stream)
         # create_app turns FastAPI's native telemetry off; FastAPI reads this dict per request.
         app._telemetry.update(
-            tracer_provider=_sdk_provider(otlp), tracing=True, metrics=False, logs=True,
-            operation_spans=False,
+            {
+                "tracer_provider": _sdk_provider(otlp),
+                "tracing": True,
+                "metrics": False,
+                "logs": True,
+                "operation_spans": False,
+            }
         )
         app.add_middleware(RouteHistogram, registry=CollectorRegistry())
         return app
