@@ -1,0 +1,93 @@
+"""``create_app``: wires settings, registry, telemetry and routes into one FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+
+from demo_service import admin, api, ops
+from demo_service.db import Database
+from demo_service.faults import DatabaseUnavailable, InjectedError
+from demo_service.metrics import ServiceMetrics
+from demo_service.middleware import TelemetryMiddleware
+from demo_service.runtime import Runtime, lifespan
+from demo_service.settings import Settings
+from demo_service.tracing import setup_telemetry
+from demo_service.worker import Worker
+
+log = logging.getLogger("demo_service")
+
+# FastAPI's native telemetry would add its own request span and three internal spans per request
+# whenever a global provider exists; this service does its own, so every switch is off.
+NATIVE_TELEMETRY_OFF = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+
+
+async def _injected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("injected failure", extra={"path": request.url.path})
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", exc, extra={"path": request.url.path})
+    return JSONResponse({"detail": "database unavailable"}, status_code=503)
+
+
+def create_app(
+    settings: Settings | None = None, registry: CollectorRegistry | None = None
+) -> FastAPI:
+    """A fresh app with its own registry (tests inject one; nothing global is touched)."""
+    settings = settings or Settings.from_env()
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = ServiceMetrics(registry)
+    telemetry = setup_telemetry(settings, metrics)
+    docs = settings.enable_docs
+    app = FastAPI(
+        title=f"{settings.service_name} demo service",
+        version=settings.version,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        telemetry=NATIVE_TELEMETRY_OFF,  # type: ignore[arg-type]
+    )
+    from demo_service.faults import Faults
+
+    faults = Faults()
+    app.state.runtime = Runtime(
+        settings=settings,
+        metrics=metrics,
+        telemetry=telemetry,
+        db=Database(
+            settings.database_path,
+            settings.db_pool_size,
+            settings.db_acquire_timeout,
+            metrics,
+            telemetry.tracer,
+            faults,
+        ),
+        worker=Worker(settings.queue_capacity, metrics, telemetry.tracer, faults),
+        faults=faults,
+    )
+    app.include_router(ops.router)
+    app.include_router(api.router)
+    if settings.fault_token:
+        app.include_router(admin.router)
+    app.add_exception_handler(InjectedError, _injected)
+    app.add_exception_handler(DatabaseUnavailable, _db_down)
+    app.add_middleware(
+        TelemetryMiddleware,
+        metrics=metrics,
+        tracer=telemetry.tracer,
+        unmatched_route=metrics.convention.unmatched_route,
+        log_access=settings.access_log,
+    )
+    return app

@@ -1,0 +1,68 @@
+"""Injected faults: the knobs the load generator turns to make each alert fire on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+class InjectedError(Exception):
+    """Raised by a request chosen to fail; the app turns it into a 500 (failure mode F8)."""
+
+
+class DatabaseUnavailable(Exception):
+    """The DB cannot be reached (real or injected); requests needing it answer 503."""
+
+
+@dataclass
+class Faults:
+    """Current fault settings; all zero/false means healthy."""
+
+    error_rate: float = 0.0  # fraction of API requests answered with 500
+    latency_seconds: float = 0.0  # added (async) to every API request
+    loop_block_seconds: float = 0.0  # time.sleep() on the event loop per API request (F1)
+    db_outage: bool = False  # every DB operation fails after holding its connection
+    db_outage_hang_seconds: float = 0.2  # how long a failing operation holds the connection
+    slow_queue_seconds: float = 0.0  # added to every background job, so the queue backs up
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial update, validating names and ranges (a typo must not pass silently)."""
+        known = {f.name: f.type for f in fields(self)}
+        unknown = set(changes) - set(known)
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            if name == "db_outage":
+                if not isinstance(value, bool):
+                    raise ValueError("db_outage must be true or false")
+            elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0")
+            elif name == "error_rate" and value > 1:
+                raise ValueError("error_rate must be between 0 and 1")
+            elif name != "error_rate" and value > 30:
+                raise ValueError(f"{name} must be at most 30 seconds")
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, f.default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def active(self) -> bool:
+        return self.as_dict() != asdict(Faults())
+
+    async def apply_to_request(self) -> None:
+        """Called at the start of each API request: latency, loop blocking, then errors."""
+        if self.loop_block_seconds:
+            time.sleep(self.loop_block_seconds)  # deliberately blocks the event loop
+        if self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
+        if self.error_rate and random.random() < self.error_rate:
+            raise InjectedError("injected failure")

@@ -1,0 +1,168 @@
+"""Pure-ASGI telemetry middleware: one server span, the duration histogram, in-flight gauge.
+
+Shaped like Starlette's ``middleware/gzip.py``: check ``scope["type"]``, pass anything else
+through, wrap ``send``. The route label is the TEMPLATE FastAPI's router leaves in
+``scope["route"]`` once it matched, so no second route lookup runs and unknown paths all collapse
+to the convention's ``unmatched`` value: a random-URL flood adds zero series.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from demo_service.logs import request_id_var
+from demo_service.metrics import ServiceMetrics
+
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+)
+_PROPAGATOR = TraceContextTextMapPropagator()
+_REQUEST_ID = b"x-request-id"
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+access_log = logging.getLogger("demo_service.access")
+
+
+def _request_id(raw: bytes | None) -> str:
+    """Honour a sane client id (so calls correlate across services), else make one."""
+    if raw and len(raw) <= 128 and raw.isascii() and raw.replace(b"-", b"").isalnum():
+        return raw.decode()
+    return os.urandom(8).hex()
+
+
+class TelemetryMiddleware:
+    """Wraps an ASGI app; ``untraced`` paths (probes, scrapes) get metrics but no span."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ServiceMetrics,
+        tracer: trace.Tracer,
+        unmatched_route: str,
+        untraced: frozenset[str] = frozenset({"/healthz", "/readyz", "/metrics"}),
+        log_access: bool = False,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.tracer = tracer
+        self.unmatched = unmatched_route
+        self.untraced = untraced
+        self.log_access = log_access
+        self._children: dict[tuple[str, str, int], Any] = {}
+        self._active: dict[str, Any] = {}
+
+    def _duration_child(self, route: str, method: str, status: int) -> Any:
+        key = (route, method, status)
+        child = self._children.get(key)
+        if child is None:  # bounded: routes x known methods x status codes
+            child = self._children[key] = self.metrics.request_duration.labels(
+                route, method, str(status)
+            )
+        return child
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method = scope["method"]
+        if method not in _KNOWN_METHODS:
+            method = "_OTHER"
+        active = self._active.get(method)
+        if active is None:
+            active = self._active[method] = self.metrics.active_requests.labels(method)
+        active.inc()
+
+        rid_raw: bytes | None = None
+        carrier: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID:
+                rid_raw = value
+            elif name in _TRACE_HEADERS:
+                carrier[name.decode()] = value.decode("latin-1")
+        request_id = _request_id(rid_raw)
+        rid_token = request_id_var.set(request_id)
+
+        span = None
+        ctx_token = None
+        if scope["path"] not in self.untraced:
+            parent = _PROPAGATOR.extract(carrier) if carrier else None
+            span = self.tracer.start_span(
+                method,
+                context=parent,
+                kind=SpanKind.SERVER,
+                attributes={
+                    "http.request.method": method,
+                    "url.path": scope["path"],
+                    "url.scheme": scope.get("scheme", "http"),
+                    "network.protocol.version": scope.get("http_version", "1.1"),
+                    "client.address": (scope.get("client") or ("", 0))[0],
+                    "http.request.header.x_request_id": request_id,
+                },
+            )
+            ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        out_headers: list[tuple[bytes, bytes]] = [(_REQUEST_ID, request_id.encode())]
+        if span is not None:
+            out: dict[str, str] = {}
+            _PROPAGATOR.inject(out)
+            out_headers.extend((k.encode(), v.encode()) for k, v in out.items())
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *out_headers]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self._finish(scope, method, status, started, span)
+            active.dec()
+            if ctx_token is not None:
+                otel_context.detach(ctx_token)
+            request_id_var.reset(rid_token)
+
+    def _finish(
+        self, scope: Scope, method: str, status: int, started: float, span: Any
+    ) -> None:
+        route_obj = scope.get("route")
+        route = getattr(route_obj, "path_format", None) or self.unmatched
+        elapsed = time.perf_counter() - started
+        child = self._duration_child(route, method, status)
+        if span is None:
+            child.observe(elapsed)
+        else:
+            ctx = span.get_span_context()
+            if ctx.trace_flags.sampled:
+                child.observe(elapsed, {"trace_id": format(ctx.trace_id, "032x")})
+            else:
+                child.observe(elapsed)
+            if route_obj is not None:
+                span.update_name(f"{method} {route}")
+                span.set_attribute("http.route", route)
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+                span.set_attribute("error.type", str(status))
+        if self.log_access or status >= 500:
+            access_log.log(
+                logging.ERROR if status >= 500 else logging.INFO,
+                "%s %s %d",
+                method,
+                route,
+                status,
+                extra={"http_status": status, "duration_ms": round(elapsed * 1000, 2)},
+            )
+        if span is not None:
+            span.end()

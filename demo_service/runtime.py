@@ -1,0 +1,90 @@
+"""The service's long-lived parts and their start-up / shutdown order (the ASGI lifespan)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from demo_service import IMPORTED_AT
+from demo_service.db import Database
+from demo_service.faults import Faults
+from demo_service.logs import configure_logging
+from demo_service.looplag import monitor_loop_lag
+from demo_service.metrics import ServiceMetrics
+from demo_service.settings import Settings
+from demo_service.tracing import Telemetry
+from demo_service.worker import Worker
+
+log = logging.getLogger("demo_service")
+
+
+@dataclass
+class Runtime:
+    """What request handlers reach through ``request.app.state.runtime``."""
+
+    settings: Settings
+    metrics: ServiceMetrics
+    telemetry: Telemetry
+    db: Database
+    worker: Worker
+    faults: Faults = field(default_factory=Faults)
+    draining: bool = False
+
+    def start_draining(self) -> None:
+        """Readiness turns 503 at once; requests keep being served until the server stops."""
+        if not self.draining:
+            self.draining = True
+            log.info("draining: readiness now reports 503")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start DB, worker and lag monitor; on shutdown drain jobs and flush telemetry in bounds."""
+    rt: Runtime = app.state.runtime
+    s = rt.settings
+    handlers = configure_logging(rt.metrics, rt.telemetry.logger_provider, s.log_level)
+    rt.metrics.build_info.labels(s.version, s.commit).set(1)
+    await rt.db.open()
+    rt.worker.start()
+    lag = asyncio.create_task(monitor_loop_lag(rt.metrics.loop_lag, s.loop_lag_interval))
+    if s.gc_freeze:
+        # Long-lived start-up objects leave the GC's generations: fewer, shorter full collections.
+        gc.collect()
+        gc.freeze()
+    startup = time.perf_counter() - IMPORTED_AT
+    rt.metrics.startup_duration.set(startup)
+    log.info(
+        "started",
+        extra={
+            "service": s.service_name,
+            "version": s.version,
+            "startup_seconds": round(startup, 3),
+            "otlp_endpoint": s.otlp_endpoint or "",
+            "faults_enabled": s.fault_token is not None,
+        },
+    )
+    try:
+        yield
+    finally:
+        rt.start_draining()
+        deadline = time.monotonic() + s.shutdown_grace_seconds
+        abandoned = await rt.worker.stop(time.monotonic() + s.shutdown_grace_seconds / 2)
+        lag.cancel()
+        with suppress(asyncio.CancelledError):
+            await lag
+        await rt.db.close()
+        log.info("shutting down", extra={"jobs_abandoned": abandoned})
+        # uvicorn re-raises SIGTERM after shutdown, so atexit flushes never run: flush here.
+        dropped = await asyncio.to_thread(rt.telemetry.shutdown, deadline)
+        root = logging.getLogger()
+        for handler in handlers:
+            if handler.__class__.__name__ == "OtlpHandler":
+                root.removeHandler(handler)
+        log.info("telemetry flushed", extra={"dropped": dropped, "jobs_abandoned": abandoned})

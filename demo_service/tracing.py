@@ -1,0 +1,129 @@
+"""Tracer and logger providers of our own, never installed globally.
+
+FastAPI >= 0.13x switches its built-in telemetry on as soon as a *global* tracer provider exists
+(adding its own request span and three internal spans per request). Keeping our providers
+private — and passing ``telemetry`` switches off in ``app.py`` — means each request yields
+exactly the spans this service creates: one server span plus its DB and job children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from opentelemetry import trace
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+from demo_service.export import BoundedExporter
+from demo_service.metrics import ServiceMetrics
+from demo_service.settings import Settings
+
+
+class _SpanQueue(SpanProcessor):
+    def __init__(self, sink: BoundedExporter[ReadableSpan]) -> None:
+        self._sink = sink
+
+    def on_start(self, span: Span, parent_context: Any = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is not None and span.context.trace_flags.sampled:
+            self._sink.offer(span)
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class _LogQueue(LogRecordProcessor):
+    def __init__(self, sink: BoundedExporter[ReadWriteLogRecord]) -> None:
+        self._sink = sink
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        self._sink.offer(log_record)
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _exporters(settings: Settings) -> tuple[Any, Any]:
+    """OTLP span and log exporters for the configured protocol (gRPC unless told otherwise)."""
+    endpoint, timeout = settings.otlp_endpoint, settings.otlp_timeout
+    if settings.otlp_protocol.startswith("http"):
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HL
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HS
+
+        base = (endpoint or "").rstrip("/")
+        return HS(endpoint=f"{base}/v1/traces", timeout=timeout), HL(
+            endpoint=f"{base}/v1/logs", timeout=timeout
+        )
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GL
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GS
+
+    return GS(endpoint=endpoint, timeout=timeout), GL(endpoint=endpoint, timeout=timeout)
+
+
+@dataclass
+class Telemetry:
+    """The tracer, the OTLP logger provider (or None) and the queues to flush at shutdown."""
+
+    tracer: trace.Tracer
+    logger_provider: LoggerProvider | None
+    sinks: Sequence[BoundedExporter[Any]]
+
+    def shutdown(self, deadline: float) -> dict[str, int]:
+        """Flush every queue until ``deadline``; returns dropped counts per signal."""
+        return {sink.signal: sink.shutdown(deadline) for sink in self.sinks}
+
+
+def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
+    """Private providers; OTLP export only when an endpoint is configured."""
+    if settings.otel_disabled:
+        return Telemetry(trace.NoOpTracer(), None, ())
+    resource = Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.version": settings.version,
+        }
+    )
+    sampler = ParentBased(TraceIdRatioBased(settings.sampler_ratio))
+    provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
+    tracer = provider.get_tracer("demo_service", settings.version)
+    if not settings.otlp_endpoint:
+        return Telemetry(tracer, None, ())
+    span_exporter, log_exporter = _exporters(settings)
+    common = dict(
+        max_queue=settings.export_queue_size,
+        batch_size=settings.export_batch_size,
+        interval=settings.export_interval,
+    )
+    spans: BoundedExporter[ReadableSpan] = BoundedExporter(
+        "traces",
+        lambda batch: span_exporter.export(batch) == SpanExportResult.SUCCESS,
+        metrics.telemetry_dropped,
+        metrics.telemetry_exported,
+        close=span_exporter.shutdown,
+        **common,  # type: ignore[arg-type]
+    )
+    logs: BoundedExporter[ReadWriteLogRecord] = BoundedExporter(
+        "logs",
+        lambda batch: log_exporter.export(batch) == LogRecordExportResult.SUCCESS,
+        metrics.telemetry_dropped,
+        metrics.telemetry_exported,
+        close=log_exporter.shutdown,
+        **common,  # type: ignore[arg-type]
+    )
+    provider.add_span_processor(_SpanQueue(spans))
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(_LogQueue(logs))
+    return Telemetry(tracer, logger_provider, (spans, logs))
