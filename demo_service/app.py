@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TextIO
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -42,9 +43,14 @@ async def _db_down(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None, registry: CollectorRegistry | None = None
+    settings: Settings | None = None,
+    registry: CollectorRegistry | None = None,
+    log_stream: TextIO | None = None,
 ) -> FastAPI:
-    """A fresh app with its own registry (tests inject one; nothing global is touched)."""
+    """A fresh app with its own registry (tests inject one; nothing global is touched).
+
+    ``log_stream`` replaces stdout for the JSON logs (tests read them back from it).
+    """
     settings = settings or Settings.from_env()
     registry = registry if registry is not None else CollectorRegistry()
     metrics = ServiceMetrics(registry)
@@ -76,6 +82,7 @@ def create_app(
         ),
         worker=Worker(settings.queue_capacity, metrics, telemetry.tracer, faults),
         faults=faults,
+        log_stream=log_stream,
     )
     app.include_router(ops.router)
     app.include_router(api.router)

@@ -8,7 +8,7 @@ import logging
 import time
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import AsyncIterator, TextIO
 
 from fastapi import FastAPI
 
@@ -36,6 +36,7 @@ class Runtime:
     worker: Worker
     faults: Faults = field(default_factory=Faults)
     draining: bool = False
+    log_stream: TextIO | None = None
 
     def start_draining(self) -> None:
         """Readiness turns 503 at once; requests keep being served until the server stops."""
@@ -49,7 +50,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start DB, worker and lag monitor; on shutdown drain jobs and flush telemetry in bounds."""
     rt: Runtime = app.state.runtime
     s = rt.settings
-    handlers = configure_logging(rt.metrics, rt.telemetry.logger_provider, s.log_level)
+    handlers = configure_logging(
+        rt.metrics, rt.telemetry.logger_provider, s.log_level, rt.log_stream
+    )
     rt.metrics.build_info.labels(s.version, s.commit).set(1)
     await rt.db.open()
     rt.worker.start()
