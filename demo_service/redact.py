@@ -14,7 +14,7 @@ _SECRET_KEY = re.compile(
 # Credentials embedded in free text: "Bearer abc", "authorization: xyz", "password=hunter2".
 _SECRET_TEXT = re.compile(
     r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"
-    r"|\b(authorization|cookie|password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)([^\s,;&\"']+)"
+    r"|\b(authorization|cookie|password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)((?:(?:bearer|basic)\s+)?[^\s,;&\"']+)"
 )
 
 
