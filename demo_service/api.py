@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -37,21 +38,20 @@ async def apply_faults(request: Request) -> None:
         await faults.apply_to_request()
 
 
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
 router = APIRouter(prefix="/profiles", tags=["profiles"], dependencies=[Depends(apply_faults)])
 _COLUMNS = "id, name, email, bio, avatar_bytes"
 
 
 async def _get(rt: Runtime, profile_id: int) -> Profile:
-    rows = await rt.db.run(
-        "SELECT", f"SELECT {_COLUMNS} FROM profiles WHERE id = ?", (profile_id,)
-    )
+    rows = await rt.db.run("SELECT", f"SELECT {_COLUMNS} FROM profiles WHERE id = ?", (profile_id,))
     if not rows:
         raise HTTPException(404, "profile not found")
     return Profile(**rows[0])
 
 
 @router.post("", status_code=201)
-async def create_profile(body: ProfileIn, rt: Runtime = Depends(runtime)) -> Profile:
+async def create_profile(body: ProfileIn, rt: RuntimeDep) -> Profile:
     rows = await rt.db.run(
         "INSERT",
         "INSERT INTO profiles (name, email, bio) VALUES (?, ?, ?)",
@@ -70,9 +70,9 @@ async def create_profile(body: ProfileIn, rt: Runtime = Depends(runtime)) -> Pro
 
 @router.get("")
 async def list_profiles(
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
-    rt: Runtime = Depends(runtime),
+    rt: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[Profile]:
     rows = await rt.db.run(
         "SELECT",
@@ -84,7 +84,7 @@ async def list_profiles(
 
 @router.get("/search")
 async def search_profiles(
-    q: str = Query(min_length=1, max_length=100), rt: Runtime = Depends(runtime)
+    q: Annotated[str, Query(min_length=1, max_length=100)], rt: RuntimeDep
 ) -> list[Profile]:
     """Deliberately the slow endpoint: a full scan with LIKE, then a simulated ranking step."""
     rows = await rt.db.run(
@@ -97,14 +97,12 @@ async def search_profiles(
 
 
 @router.get("/{profile_id}")
-async def get_profile(profile_id: int, rt: Runtime = Depends(runtime)) -> Profile:
+async def get_profile(profile_id: int, rt: RuntimeDep) -> Profile:
     return await _get(rt, profile_id)
 
 
 @router.put("/{profile_id}")
-async def update_profile(
-    profile_id: int, body: ProfileIn, rt: Runtime = Depends(runtime)
-) -> Profile:
+async def update_profile(profile_id: int, body: ProfileIn, rt: RuntimeDep) -> Profile:
     rows = await rt.db.run(
         "UPDATE",
         "UPDATE profiles SET name = ?, email = ?, bio = ? WHERE id = ?",
@@ -116,7 +114,7 @@ async def update_profile(
 
 
 @router.delete("/{profile_id}", status_code=204)
-async def delete_profile(profile_id: int, rt: Runtime = Depends(runtime)) -> Response:
+async def delete_profile(profile_id: int, rt: RuntimeDep) -> Response:
     rows = await rt.db.run("DELETE", "DELETE FROM profiles WHERE id = ?", (profile_id,))
     if not rows or rows[0]["rowcount"] == 0:
         raise HTTPException(404, "profile not found")
@@ -124,9 +122,7 @@ async def delete_profile(profile_id: int, rt: Runtime = Depends(runtime)) -> Res
 
 
 @router.put("/{profile_id}/avatar")
-async def upload_avatar(
-    profile_id: int, request: Request, rt: Runtime = Depends(runtime)
-) -> Profile:
+async def upload_avatar(profile_id: int, request: Request, rt: RuntimeDep) -> Profile:
     """Streams the body chunk by chunk and stops at the limit: a huge upload costs no memory."""
     limit = rt.settings.upload_max_bytes
     declared = request.headers.get("content-length")

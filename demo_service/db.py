@@ -11,8 +11,9 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -44,7 +45,9 @@ class Database:
         faults: Faults,
     ) -> None:
         # ":memory:" would give every pooled connection its own empty DB: use a temp file instead.
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="demo-db-") if path == ":memory:" else None
+        self._tmpdir = (
+            tempfile.TemporaryDirectory(prefix="demo-db-") if path == ":memory:" else None
+        )
         self._path = os.path.join(self._tmpdir.name, "profiles.db") if self._tmpdir else path
         self._size = size
         self._timeout = acquire_timeout
@@ -152,6 +155,7 @@ class Database:
 
     async def ping(self) -> bool:
         """Readiness: can we get a connection and run SELECT 1 quickly?"""
+
         async def _ping() -> None:
             async with self.connection() as conn:
                 await asyncio.to_thread(self._execute, conn, "SELECT 1", ())

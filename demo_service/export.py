@@ -12,7 +12,8 @@ import collections
 import logging
 import threading
 import time
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import Counter
 

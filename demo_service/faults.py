@@ -61,7 +61,7 @@ class Faults:
     async def apply_to_request(self) -> None:
         """Called at the start of each API request: latency, loop blocking, then errors."""
         if self.loop_block_seconds:
-            time.sleep(self.loop_block_seconds)  # deliberately blocks the event loop
+            time.sleep(self.loop_block_seconds)  # noqa: ASYNC251 -- the fault IS blocking the loop
         if self.latency_seconds:
             await asyncio.sleep(self.latency_seconds)
         if self.error_rate and random.random() < self.error_rate:

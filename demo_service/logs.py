@@ -26,7 +26,10 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is exported.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {
-    "message", "asctime", "taskName", "color_message"  # uvicorn's ANSI copy of the message
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's ANSI copy of the message
 }
 _SEVERITY = {
     logging.DEBUG: SeverityNumber.DEBUG,
@@ -124,7 +127,7 @@ class OtlpHandler(logging.Handler):
             attributes=attributes,
         )
 
-    def formatException(self, record: logging.LogRecord) -> str:  # noqa: N802
+    def formatException(self, record: logging.LogRecord) -> str:
         return logging.Formatter().formatException(record.exc_info)  # type: ignore[arg-type]
 
 

@@ -115,27 +115,27 @@ class TelemetryMiddleware:
             out: dict[str, str] = {}
             _PROPAGATOR.inject(out)
             out_headers.extend((k.encode(), v.encode()) for k, v in out.items())
-        status = 500
+        state = _Exchange(self, scope, method, started, span)
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                state.status = message["status"]
                 message["headers"] = [*message.get("headers", ()), *out_headers]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Record before the last byte leaves: whoever got the response sees the metric.
+                state.finish()
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self._finish(scope, method, status, started, span)
+            state.finish()  # no-op unless the app raised or never completed a response
             active.dec()
             if ctx_token is not None:
                 otel_context.detach(ctx_token)
             request_id_var.reset(rid_token)
 
-    def _finish(
-        self, scope: Scope, method: str, status: int, started: float, span: Any
-    ) -> None:
+    def record(self, scope: Scope, method: str, status: int, started: float, span: Any) -> None:
         route_obj = scope.get("route")
         route = getattr(route_obj, "path_format", None) or self.unmatched
         elapsed = time.perf_counter() - started
@@ -166,3 +166,21 @@ class TelemetryMiddleware:
             )
         if span is not None:
             span.end()
+
+
+class _Exchange:
+    """Per-request state shared by ``send_wrapper`` and the ``finally`` clause."""
+
+    __slots__ = ("done", "method", "mw", "scope", "span", "started", "status")
+
+    def __init__(
+        self, mw: TelemetryMiddleware, scope: Scope, method: str, started: float, span: Any
+    ) -> None:
+        self.mw, self.scope, self.method, self.started, self.span = mw, scope, method, started, span
+        self.status = 500  # an exception before the response starts becomes a 500
+        self.done = False
+
+    def finish(self) -> None:
+        if not self.done:
+            self.done = True
+            self.mw.record(self.scope, self.method, self.status, self.started, self.span)

@@ -6,9 +6,10 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import AsyncIterator, TextIO
+from typing import TextIO
 
 from fastapi import FastAPI
 

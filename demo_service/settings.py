@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -55,7 +55,7 @@ class Settings:
     export_interval: float = 0.5
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read ``DEMO_*`` and the standard ``OTEL_*`` variables."""
         e = os.environ if env is None else env
         from demo_service import __version__
@@ -64,8 +64,9 @@ class Settings:
             service_name=e.get("OTEL_SERVICE_NAME") or e.get("DEMO_SERVICE_NAME") or "profiles",
             version=e.get("DEMO_VERSION") or __version__,
             commit=e.get("DEMO_COMMIT") or e.get("GIT_COMMIT") or "unknown",
-            database_path=e.get("DEMO_DATABASE_PATH") or e.get("DATABASE_URL", "")
-            .removeprefix("sqlite:///") or ":memory:",
+            database_path=e.get("DEMO_DATABASE_PATH")
+            or e.get("DATABASE_URL", "").removeprefix("sqlite:///")
+            or ":memory:",
             db_pool_size=_int(e, "DEMO_DB_POOL_SIZE", 5),
             db_acquire_timeout=_float(e, "DEMO_DB_ACQUIRE_TIMEOUT", 2.0),
             queue_capacity=_int(e, "DEMO_QUEUE_CAPACITY", 100),

@@ -8,8 +8,9 @@ exactly the spans this service creates: one server span plus its DB and job chil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
@@ -102,18 +103,18 @@ def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
     if not settings.otlp_endpoint:
         return Telemetry(tracer, None, ())
     span_exporter, log_exporter = _exporters(settings)
-    common = dict(
-        max_queue=settings.export_queue_size,
-        batch_size=settings.export_batch_size,
-        interval=settings.export_interval,
-    )
+    common: dict[str, Any] = {
+        "max_queue": settings.export_queue_size,
+        "batch_size": settings.export_batch_size,
+        "interval": settings.export_interval,
+    }
     spans: BoundedExporter[ReadableSpan] = BoundedExporter(
         "traces",
         lambda batch: span_exporter.export(batch) == SpanExportResult.SUCCESS,
         metrics.telemetry_dropped,
         metrics.telemetry_exported,
         close=span_exporter.shutdown,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
     logs: BoundedExporter[ReadWriteLogRecord] = BoundedExporter(
         "logs",
@@ -121,7 +122,7 @@ def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
         metrics.telemetry_dropped,
         metrics.telemetry_exported,
         close=log_exporter.shutdown,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
     provider.add_span_processor(_SpanQueue(spans))
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)

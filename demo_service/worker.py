@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -90,7 +90,7 @@ class Worker:
                     if self._faults.slow_queue_seconds:
                         await asyncio.sleep(self._faults.slow_queue_seconds)
                     await job.run()
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 -- any job failure is an outcome
                     span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                     self._outcomes["failure"].inc()
                     log.error("background job failed: %s", exc, extra={"job": job.name})

@@ -10,13 +10,21 @@ import asyncio
 import ipaddress
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from demo_service.loadgen.traffic import MIXED, RANDOM_URLS, WRITE_HEAVY, Request, Summary, run_traffic
+from demo_service.loadgen.traffic import (
+    MIXED,
+    RANDOM_URLS,
+    WRITE_HEAVY,
+    Request,
+    Summary,
+    run_traffic,
+)
 
 MAX_DURATION = 3600.0
 MAX_RPS = 1000.0
@@ -38,9 +46,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "latency-spike", {"latency_seconds": 0.6}, MIXED, "p95/p99 above 0.5 s: latency SLO"
         ),
-        Scenario(
-            "loop-block", {"loop_block_seconds": 0.15}, MIXED, "event-loop lag, latency (F1)"
-        ),
+        Scenario("loop-block", {"loop_block_seconds": 0.15}, MIXED, "event-loop lag, latency (F1)"),
         Scenario(
             "db-outage",
             {"db_outage": True, "db_outage_hang_seconds": 0.3},
@@ -137,7 +143,7 @@ class ScenarioHandle:
     def _run(self, **kwargs: Any) -> None:
         try:
             self._result = asyncio.run(run_scenario(stop=self._stop, **kwargs))
-        except BaseException as exc:  # handed to result()
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in result()
             self._error = exc
 
     def stop(self) -> None:

@@ -8,8 +8,8 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 import httpx
 
@@ -77,8 +77,13 @@ async def random_url(c: httpx.AsyncClient, rng: State) -> httpx.Response:
 
 # Weights of a plausible read-heavy API.
 MIXED: tuple[tuple[Request, int], ...] = (
-    (get_profile, 50), (list_profiles, 15), (create_profile, 12), (update_profile, 6),
-    (search, 8), (delete_profile, 2), (upload_avatar, 3),
+    (get_profile, 50),
+    (list_profiles, 15),
+    (create_profile, 12),
+    (update_profile, 6),
+    (search, 8),
+    (delete_profile, 2),
+    (upload_avatar, 3),
 )
 WRITE_HEAVY: tuple[tuple[Request, int], ...] = ((create_profile, 70), (get_profile, 30))
 RANDOM_URLS: tuple[tuple[Request, int], ...] = ((random_url, 90), (get_profile, 10))

@@ -14,10 +14,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
 import httpx
@@ -103,7 +104,7 @@ class _Traces(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, rx: Receiver) -> None:
         self.rx = rx
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def Export(self, request: Any, context: Any) -> Any:
         with self.rx.lock:
             self.rx.traces.append(request)
         return trace_service_pb2.ExportTraceServiceResponse()
@@ -113,7 +114,7 @@ class _Logs(logs_service_pb2_grpc.LogsServiceServicer):
     def __init__(self, rx: Receiver) -> None:
         self.rx = rx
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Export(self, request: Any, context: Any) -> Any:
         with self.rx.lock:
             self.rx.log_requests.append(request)
         return logs_service_pb2.ExportLogsServiceResponse()

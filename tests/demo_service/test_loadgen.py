@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -32,13 +33,19 @@ def over(svc: Any, hist: str, le: str, **match: str) -> float:
 
 
 CASES: dict[str, Callable[[Any], bool]] = {
-    "healthy": lambda s: total(s, OTEL.count()) >= 20
-    and total(s, OTEL.count(), http_response_status_code="500") == 0,
+    "healthy": lambda s: (
+        total(s, OTEL.count()) >= 20
+        and total(s, OTEL.count(), http_response_status_code="500") == 0
+    ),
     "error-spike": lambda s: total(s, OTEL.count(), http_response_status_code="500") >= 3,
-    "latency-spike": lambda s: over(s, OTEL.duration_histogram, "0.5", http_route="/profiles/{profile_id}") >= 3,
+    "latency-spike": lambda s: (
+        over(s, OTEL.duration_histogram, "0.5", http_route="/profiles/{profile_id}") >= 3
+    ),
     "loop-block": lambda s: over(s, RT.event_loop_lag, "0.1") >= 1,
-    "db-outage": lambda s: total(s, OTEL.count(), http_response_status_code="503") >= 3
-    and over(s, RT.db_connection_wait_time, "0.1") >= 1,
+    "db-outage": lambda s: (
+        total(s, OTEL.count(), http_response_status_code="503") >= 3
+        and over(s, RT.db_connection_wait_time, "0.1") >= 1
+    ),
     "backlog": lambda s: total(s, RT.jobs, outcome="dropped") >= 1,
     "random-urls": lambda s: total(s, OTEL.count(), http_route=OTEL.unmatched_route) >= 20,
 }
@@ -46,12 +53,18 @@ CASES: dict[str, Callable[[Any], bool]] = {
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_scenario_moves_its_metrics_and_restores_faults(scenario, start_service):
-    svc = start_service({
-        "DEMO_FAULT_TOKEN": TOKEN, "DEMO_QUEUE_CAPACITY": "5", "DEMO_DB_POOL_SIZE": "2",
-        "DEMO_DB_ACQUIRE_TIMEOUT": "0.2",
-    })
+    svc = start_service(
+        {
+            "DEMO_FAULT_TOKEN": TOKEN,
+            "DEMO_QUEUE_CAPACITY": "5",
+            "DEMO_DB_POOL_SIZE": "2",
+            "DEMO_DB_ACQUIRE_TIMEOUT": "0.2",
+        }
+    )
     before = CASES[scenario](svc)
-    summary = asyncio.run(run_scenario(svc.url, scenario, duration=1.2, rps=40, fault_token=TOKEN, seed=1))
+    summary = asyncio.run(
+        run_scenario(svc.url, scenario, duration=1.2, rps=40, fault_token=TOKEN, seed=1)
+    )
     assert summary.requests >= 10 and summary.count("error") == 0
     assert not before and CASES[scenario](svc), f"{scenario} did not move its metrics"
     faults = httpx.get(f"{svc.url}/admin/faults", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -62,11 +75,17 @@ def test_scenario_moves_its_metrics_and_restores_faults(scenario, start_service)
 def test_random_urls_flood_adds_no_series(start_service):
     svc = start_service()
     asyncio.run(run_scenario(svc.url, "healthy", duration=0.5, rps=40, seed=2))
-    series = {(s.name, tuple(sorted(s.labels.items())))
-              for fam in svc.registry.collect() for s in fam.samples}
+    series = {
+        (s.name, tuple(sorted(s.labels.items())))
+        for fam in svc.registry.collect()
+        for s in fam.samples
+    }
     asyncio.run(run_scenario(svc.url, "random-urls", duration=1.0, rps=60, seed=3))
-    after = {(s.name, tuple(sorted(s.labels.items())))
-             for fam in svc.registry.collect() for s in fam.samples}
+    after = {
+        (s.name, tuple(sorted(s.labels.items())))
+        for fam in svc.registry.collect()
+        for s in fam.samples
+    }
     new = {s for s in after - series if s[0].startswith(OTEL.duration_histogram)}
     assert all(dict(labels)[OTEL.route_label] == OTEL.unmatched_route for _, labels in new)
     assert len({dict(l)[OTEL.status_label] for _, l in new}) <= 1  # just the one 404 set
@@ -96,7 +115,9 @@ def test_refuses_non_loopback_targets_and_faults_without_a_token(start_service):
 
 def test_cli_prints_progress_and_summary(start_service, capsys):
     svc = start_service()
-    code = loadgen_main(["--url", svc.url, "--rps", "30", "--duration", "1.5", "--scenario", "healthy"])
+    code = loadgen_main(
+        ["--url", svc.url, "--rps", "30", "--duration", "1.5", "--scenario", "healthy"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "[" in out.splitlines()[1] and "req" in out  # a progress line

@@ -26,7 +26,9 @@ def _series(text: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
 def test_every_convention_metric_is_exposed_under_its_contract_name(start_service):
     svc = start_service()
     with svc.client() as c:
-        assert c.post("/profiles", json={"name": "Ada", "email": "ada@example.org"}).status_code == 201
+        assert (
+            c.post("/profiles", json={"name": "Ada", "email": "ada@example.org"}).status_code == 201
+        )
         time.sleep(0.2)  # let the job run and the lag monitor sample
         text = c.get("/metrics").text
     names = {fam.name for fam in text_string_to_metric_families(text)}
@@ -76,7 +78,8 @@ def test_request_histogram_uses_route_template_method_and_status(start_service):
         for fam in svc.registry.collect()
         if fam.name == OTEL.duration_histogram
         for s in fam.samples
-        if s.name == OTEL.bucket() and s.labels[OTEL.route_label] == "/profiles/{profile_id}"
+        if s.name == OTEL.bucket()
+        and s.labels[OTEL.route_label] == "/profiles/{profile_id}"
         and s.labels[OTEL.status_label] == "200"
     ]
     assert tuple(b for b in buckets if b != float("inf")) == OTEL.buckets
@@ -96,14 +99,20 @@ def test_random_url_flood_adds_zero_series(start_service):
     http_new = {s for s in after - before if s[0].startswith(OTEL.duration_histogram)}
     # Only the one `_OTHER` method series set may appear; no path ever becomes a label value.
     assert all(dict(s[1]).get(OTEL.method_label) == "_OTHER" for s in http_new), http_new
-    assert svc.sample(
-        OTEL.count(),
-        {OTEL.route_label: OTEL.unmatched_route, OTEL.method_label: "GET",
-         OTEL.status_label: "404"},
-    ) == 201
-    assert not any(
-        v.startswith("/") and len(v) > 30 for _, labels in after for _, v in labels
-    ), "a raw path leaked into a label"
+    assert (
+        svc.sample(
+            OTEL.count(),
+            {
+                OTEL.route_label: OTEL.unmatched_route,
+                OTEL.method_label: "GET",
+                OTEL.status_label: "404",
+            },
+        )
+        == 201
+    )
+    assert not any(v.startswith("/") and len(v) > 30 for _, labels in after for _, v in labels), (
+        "a raw path leaked into a label"
+    )
 
 
 def test_exemplar_carries_the_trace_id_of_the_request(start_service):
@@ -115,7 +124,8 @@ def test_exemplar_carries_the_trace_id_of_the_request(start_service):
         plain = c.get("/metrics").text
     assert om.headers["content-type"].startswith("application/openmetrics-text")
     line = next(
-        l for l in om.text.splitlines()
+        l
+        for l in om.text.splitlines()
         if l.startswith(OTEL.bucket()) and 'http_route="/profiles"' in l and "# {" in l
     )
     assert f'trace_id="{trace_id}"' in line
@@ -126,7 +136,10 @@ def test_blocked_event_loop_shows_as_a_large_lag_sample(start_service):
     svc = start_service({"DEMO_FAULT_TOKEN": TOKEN})
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with svc.client() as c:
-        assert c.put("/admin/faults", json={"loop_block_seconds": 0.4}, headers=auth).status_code == 200
+        assert (
+            c.put("/admin/faults", json={"loop_block_seconds": 0.4}, headers=auth).status_code
+            == 200
+        )
         c.get("/profiles")
         c.delete("/admin/faults", headers=auth)
         time.sleep(0.15)
@@ -137,14 +150,20 @@ def test_blocked_event_loop_shows_as_a_large_lag_sample(start_service):
 
 
 def test_db_outage_fails_requests_with_5xx_and_shows_pool_waiters(start_service):
-    svc = start_service({
-        "DEMO_FAULT_TOKEN": TOKEN, "DEMO_DB_POOL_SIZE": "2", "DEMO_DB_ACQUIRE_TIMEOUT": "0.3",
-    })
+    svc = start_service(
+        {
+            "DEMO_FAULT_TOKEN": TOKEN,
+            "DEMO_DB_POOL_SIZE": "2",
+            "DEMO_DB_ACQUIRE_TIMEOUT": "0.3",
+        }
+    )
     auth = {"Authorization": f"Bearer {TOKEN}"}
     import concurrent.futures as cf
 
     with svc.client() as c:
-        c.put("/admin/faults", json={"db_outage": True, "db_outage_hang_seconds": 0.4}, headers=auth)
+        c.put(
+            "/admin/faults", json={"db_outage": True, "db_outage_hang_seconds": 0.4}, headers=auth
+        )
         with cf.ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(lambda _: svc.client().get("/profiles/1").status_code, range(8)))
         ready = c.get("/readyz").status_code

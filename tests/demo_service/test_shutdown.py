@@ -14,12 +14,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def test_sigterm_drains_then_flushes_every_span_and_log(receiver, start_process):
-    proc = start_process({
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "DEMO_FAULT_TOKEN": TOKEN,
-        "DEMO_SHUTDOWN_DRAIN_SECONDS": "0.4",
-        "OTEL_BSP_SCHEDULE_DELAY": "5000",  # nothing exported before SIGTERM: flush must do it
-    })
+    proc = start_process(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "DEMO_FAULT_TOKEN": TOKEN,
+            "DEMO_SHUTDOWN_DRAIN_SECONDS": "0.4",
+            "OTEL_BSP_SCHEDULE_DELAY": "5000",  # nothing exported before SIGTERM: flush must do it
+        }
+    )
     url = proc.url
     with httpx.Client(base_url=url, timeout=10) as c:
         traces = {c.get("/profiles").headers["traceparent"].split("-")[1] for _ in range(30)}
@@ -49,12 +51,14 @@ def test_sigterm_drains_then_flushes_every_span_and_log(receiver, start_process)
 
 def test_unreachable_collector_fails_no_request_and_shutdown_is_bounded(start_process):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
-    proc = start_process({
-        "OTEL_EXPORTER_OTLP_ENDPOINT": dead,
-        "OTEL_BSP_MAX_QUEUE_SIZE": "100",
-        "DEMO_SHUTDOWN_GRACE_SECONDS": "2",
-        "DEMO_SHUTDOWN_DRAIN_SECONDS": "0.2",
-    })
+    proc = start_process(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": dead,
+            "OTEL_BSP_MAX_QUEUE_SIZE": "100",
+            "DEMO_SHUTDOWN_GRACE_SECONDS": "2",
+            "DEMO_SHUTDOWN_DRAIN_SECONDS": "0.2",
+        }
+    )
     with httpx.Client(base_url=proc.url, timeout=10) as c:
         started = time.monotonic()
         codes = [c.get("/profiles").status_code for _ in range(300)]
@@ -62,7 +66,11 @@ def test_unreachable_collector_fails_no_request_and_shutdown_is_bounded(start_pr
         metrics = c.get("/metrics").text
     assert codes == [200] * 300
     assert took < 10, "export trouble must not slow requests"
-    dropped = [l for l in metrics.splitlines() if l.startswith('otel_export_dropped_total{signal="traces"}')]
+    dropped = [
+        l
+        for l in metrics.splitlines()
+        if l.startswith('otel_export_dropped_total{signal="traces"}')
+    ]
     assert float(dropped[0].split()[-1]) > 0, "queue overflow must be counted"
     sent_at = time.monotonic()
     proc.proc.send_signal(signal.SIGTERM)

@@ -17,8 +17,10 @@ def _attrs(item: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in item.attributes:
         v = kv.value
-        out[kv.key] = v.string_value if v.HasField("string_value") else (
-            v.int_value if v.HasField("int_value") else v.bool_value
+        out[kv.key] = (
+            v.string_value
+            if v.HasField("string_value")
+            else (v.int_value if v.HasField("int_value") else v.bool_value)
         )
     return out
 
@@ -31,9 +33,12 @@ def test_request_yields_one_server_span_with_db_children(receiver, start_service
     svc = start_service({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint})
     with svc.client() as c:
         pid = c.post("/profiles", json={"name": "Cy", "email": "cy@example.org"}).json()["id"]
-        r = c.get(f"/profiles/{pid}", headers={
-            "traceparent": f"00-{INCOMING_TRACE}-{INCOMING_PARENT}-01",
-        })
+        r = c.get(
+            f"/profiles/{pid}",
+            headers={
+                "traceparent": f"00-{INCOMING_TRACE}-{INCOMING_PARENT}-01",
+            },
+        )
     assert r.headers["traceparent"].split("-")[1] == INCOMING_TRACE  # W3C context out
     receiver.wait_for(lambda: len(_of_trace(receiver.spans(), INCOMING_TRACE)) >= 2)
     time.sleep(0.1)  # anything extra (a second server span) would arrive in this window
@@ -77,9 +82,12 @@ def test_background_job_span_joins_the_request_trace(receiver, start_service):
 def test_5xx_marks_the_server_span_as_error(receiver, start_service):
     from tests.demo_service.conftest import TOKEN
 
-    svc = start_service({
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "DEMO_FAULT_TOKEN": TOKEN,
-    })
+    svc = start_service(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "DEMO_FAULT_TOKEN": TOKEN,
+        }
+    )
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with svc.client() as c:
         c.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
@@ -97,7 +105,8 @@ def test_log_records_carry_trace_and_request_ids_in_stdout_and_otlp(receiver, st
     svc = start_service({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint})
     with svc.client() as c:
         r = c.post(
-            "/profiles", json={"name": "Ed", "email": "ed@example.org"},
+            "/profiles",
+            json={"name": "Ed", "email": "ed@example.org"},
             headers={"X-Request-ID": "req-abc-123"},
         )
     assert r.headers["x-request-id"] == "req-abc-123"
@@ -122,13 +131,18 @@ def test_log_records_carry_trace_and_request_ids_in_stdout_and_otlp(receiver, st
         lambda: [l for l in receiver.logs() if l.body.string_value == "welcome email sent"]
     )
     assert sent[0].trace_id.hex() == trace_hex
-    assert svc.sample("otel_export_exported_total", {"signal": "traces"}) >= 1
+    assert receiver.wait_for(
+        lambda: svc.sample("otel_export_exported_total", {"signal": "traces"}) >= 1
+    )
 
 
 def test_sampling_ratio_zero_exports_no_spans_but_serves(receiver, start_service):
-    svc = start_service({
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_TRACES_SAMPLER_ARG": "0",
-    })
+    svc = start_service(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_TRACES_SAMPLER_ARG": "0",
+        }
+    )
     with svc.client() as c:
         assert all(c.get("/profiles").status_code == 200 for _ in range(5))
         time.sleep(0.3)
