@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 SERVER = trace_pb2.Span.SPAN_KIND_SERVER
@@ -134,6 +135,49 @@ def test_log_records_carry_trace_and_request_ids_in_stdout_and_otlp(receiver, st
     assert receiver.wait_for(
         lambda: svc.sample("otel_export_exported_total", {"signal": "traces"}) >= 1
     )
+    # ... and the same trace id is the exemplar on the request's histogram bucket.
+    om = httpx.get(f"{svc.url}/metrics", headers={"Accept": "application/openmetrics-text"}).text
+    assert any(
+        'http_route="/profiles"' in l and f'trace_id="{trace_hex}"' in l for l in om.splitlines()
+    )
+    spans = receiver.wait_for(lambda: _of_trace(receiver.spans(), trace_hex))
+    assert any(s.kind == SERVER for s in spans)
+
+
+NATIVE_CHECK = """
+from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from demo_service.app import create_app
+from demo_service.settings import Settings
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)  # what switches FastAPI's built-in telemetry on
+with TestClient(create_app(Settings.from_env({}))) as client:
+    assert client.get("/profiles").status_code == 200
+print("GLOBAL_SPANS", len(exporter.get_finished_spans()))
+"""
+
+
+def test_fastapi_native_telemetry_stays_off_even_with_a_global_provider():
+    import subprocess
+    import sys
+
+    from tests.demo_service.conftest import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-c", NATIVE_CHECK],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "GLOBAL_SPANS 0" in out.stdout, out.stdout + out.stderr
 
 
 def test_sampling_ratio_zero_exports_no_spans_but_serves(receiver, start_service):
