@@ -131,7 +131,7 @@ class Database:
             ) as span:
                 started = time.perf_counter()
                 try:
-                    return await asyncio.to_thread(self._execute, conn, sql, params)
+                    return await asyncio.to_thread(self._execute, conn, operation, sql, params)
                 except (DatabaseUnavailable, sqlite3.Error) as exc:
                     span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                     span.set_attribute("error.type", type(exc).__name__)
@@ -139,17 +139,20 @@ class Database:
                 finally:
                     child.observe(time.perf_counter() - started)
 
-    def _execute(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    def _execute(
+        self, conn: sqlite3.Connection, operation: str, sql: str, params: Sequence[Any]
+    ) -> list[dict[str, Any]]:
         if self._faults.db_outage:
             # Hold the connection as a hung network call would, then fail: the pool fills up.
             time.sleep(self._faults.db_outage_hang_seconds)
             raise DatabaseUnavailable("database unreachable (injected outage)")
         cur = conn.execute(sql, params)
-        rows = [dict(r) for r in cur.fetchall()]
-        if cur.lastrowid and sql.lstrip().upper().startswith("INSERT"):
+        if operation == "INSERT":
             rows = [{"id": cur.lastrowid}]
-        elif sql.lstrip().upper().startswith(("UPDATE", "DELETE")):
+        elif operation in ("UPDATE", "DELETE"):
             rows = [{"rowcount": cur.rowcount}]
+        else:
+            rows = [dict(r) for r in cur.fetchall()]
         conn.commit()
         return rows
 
@@ -158,7 +161,7 @@ class Database:
 
         async def _ping() -> None:
             async with self.connection() as conn:
-                await asyncio.to_thread(self._execute, conn, "SELECT 1", ())
+                await asyncio.to_thread(self._execute, conn, "SELECT", "SELECT 1", ())
 
         try:  # not traced: probes every few seconds would drown the real traces
             await asyncio.wait_for(_ping(), timeout=1.0)

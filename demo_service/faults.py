@@ -46,17 +46,28 @@ class Faults:
                 raise ValueError(f"{name} must be at most 30 seconds")
         for name, value in changes.items():
             setattr(self, name, value)
+        self._refresh()
 
     def reset(self) -> None:
         for f in fields(self):
             setattr(self, f.name, f.default)
+        self._refresh()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @property
-    def active(self) -> bool:
-        return self.as_dict() != asdict(Faults())
+    def _refresh(self) -> None:
+        # Cached so the per-request check is one attribute read, not a dataclass comparison.
+        self.active = bool(
+            self.error_rate
+            or self.latency_seconds
+            or self.loop_block_seconds
+            or self.db_outage
+            or self.slow_queue_seconds
+        )
+
+    def __post_init__(self) -> None:
+        self._refresh()
 
     async def apply_to_request(self) -> None:
         """Called at the start of each API request: latency, loop blocking, then errors."""

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from demo_service import IMPORTED_AT
 from demo_service.db import Database
 from demo_service.faults import Faults
-from demo_service.logs import configure_logging
+from demo_service.logs import OtlpHandler, configure_logging
 from demo_service.looplag import monitor_loop_lag
 from demo_service.metrics import ServiceMetrics
 from demo_service.settings import Settings
@@ -89,6 +89,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dropped = await asyncio.to_thread(rt.telemetry.shutdown, deadline)
         root = logging.getLogger()
         for handler in handlers:
-            if handler.__class__.__name__ == "OtlpHandler":
+            if isinstance(handler, OtlpHandler):  # its queue is closed now
                 root.removeHandler(handler)
         log.info("telemetry flushed", extra={"dropped": dropped, "jobs_abandoned": abandoned})
