@@ -8,7 +8,7 @@ import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from obsgen.conventions import DB_STATE_LABEL, OTEL
+from obsgen.conventions import DB_STATE_LABEL, LOG_LEVEL_LABEL, OTEL
 from tests.demo_service.conftest import TOKEN
 
 RT = OTEL.runtime
@@ -58,6 +58,7 @@ def test_every_convention_metric_is_exposed_under_its_contract_name(start_servic
     assert f'{RT.db_connection_count}{{{DB_STATE_LABEL}="idle"}}' in text
     assert re.search(rf'{RT.build_info}{{commit="[^"]+",version="[^"]+"}} 1.0', text)
     assert svc.sample(RT.startup_duration) > 0
+    assert svc.sample(RT.log_records, {LOG_LEVEL_LABEL: "info"}) >= 1  # "started", "created"
 
 
 def test_request_histogram_uses_route_template_method_and_status(start_service):

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from tests.demo_service.conftest import TOKEN, free_port
+from tests.demo_service.conftest import TOKEN, free_port, message
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -43,7 +43,7 @@ def test_sigterm_drains_then_flushes_every_span_and_log(receiver, start_process)
     assert elapsed < 5, f"shutdown took {elapsed:.1f}s"
     exported = {s.trace_id.hex() for s in receiver.spans() if s.name == "GET /profiles"}
     assert traces <= exported, f"{len(traces - exported)} request spans lost on SIGTERM"
-    bodies = [r.body.string_value for r in receiver.logs()]
+    bodies = [message(r) for r in receiver.logs()]
     assert "shutting down" in bodies  # a log emitted during shutdown still made it out
     final = next(r for r in proc.output() if r["message"] == "telemetry flushed")
     assert final["dropped"] == {"traces": 0, "logs": 0}
