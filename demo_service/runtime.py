@@ -38,6 +38,15 @@ class Runtime:
     faults: Faults = field(default_factory=Faults)
     draining: bool = False
     log_stream: TextIO | None = None
+    stopping_since: float | None = None  # monotonic time the server began shutting down
+
+    def shutdown_deadline(self) -> float:
+        """The grace period counts from when the server began stopping (in-flight requests
+        included), but the flush always gets at least a second so a live collector loses nothing.
+        """
+        now = time.monotonic()
+        since = self.stopping_since if self.stopping_since is not None else now
+        return max(since + self.settings.shutdown_grace_seconds, now + 1.0)
 
     def start_draining(self) -> None:
         """Readiness turns 503 at once; requests keep being served until the server stops."""
@@ -78,8 +87,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         rt.start_draining()
-        deadline = time.monotonic() + s.shutdown_grace_seconds
-        abandoned = await rt.worker.stop(time.monotonic() + s.shutdown_grace_seconds / 2)
+        deadline = rt.shutdown_deadline()
+        now = time.monotonic()
+        abandoned = await rt.worker.stop(now + (deadline - now) / 2)  # half for jobs, half flush
         lag.cancel()
         with suppress(asyncio.CancelledError):
             await lag
