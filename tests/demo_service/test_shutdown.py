@@ -53,7 +53,7 @@ def test_sigterm_drains_then_flushes_every_span_and_log(receiver, start_process)
     proc.proc.wait(10)
     elapsed = time.monotonic() - sent_at
     assert ready == 503 and during == 200
-    assert len(answered) > 10 and set(answered) == {200}, "an accepted request failed"
+    assert len(answered) >= 5 and set(answered) == {200}, "a request failed during the drain"
     assert elapsed < 5, f"shutdown took {elapsed:.1f}s"
     exported = {s.trace_id.hex() for s in receiver.spans() if s.name == "GET /profiles"}
     assert traces <= exported, f"{len(traces - exported)} request spans lost on SIGTERM"
