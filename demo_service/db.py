@@ -120,7 +120,9 @@ class Database:
             self._idle.put_nowait(conn)
             self._publish()
 
-    async def run(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def run(
+        self, operation: str, sql: str, params: Sequence[Any] = ()
+    ) -> list[dict[str, Any]]:
         """One statement as one CLIENT span and one duration sample; rows as dicts."""
         child = self._op_children.get(operation)
         if child is None:
@@ -140,7 +142,10 @@ class Database:
             ) as span:
                 started = time.perf_counter()
                 try:
-                    return await self._in_thread(self._execute, conn, operation, sql, params)
+                    rows: list[dict[str, Any]] = await self._in_thread(
+                        self._execute, conn, operation, sql, params
+                    )
+                    return rows
                 except (DatabaseUnavailable, sqlite3.Error) as exc:
                     span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                     span.set_attribute("error.type", type(exc).__name__)

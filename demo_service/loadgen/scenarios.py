@@ -73,7 +73,7 @@ def check_target(url: str, allow_remote: bool) -> None:
     if allow_remote:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except socket.gaierror as exc:
         raise UnsafeTarget(f"cannot resolve {host!r}: {exc}") from exc
     if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
