@@ -175,3 +175,21 @@ def test_db_outage_fails_requests_with_5xx_and_shows_pool_waiters(start_service)
     assert svc.sample(f"{RT.db_connection_wait_time}_bucket", {"le": "0.25"}) < svc.sample(
         f"{RT.db_connection_wait_time}_count"
     ), "some requests must have waited for a connection"
+
+
+def test_probes_and_scrapes_stay_out_of_the_request_histogram(start_service):
+    """A readiness 503 while draining is not a server error: it must not burn SLO budget."""
+    svc = start_service()
+    with svc.client() as c:
+        c.get("/healthz")
+        svc.app.state.runtime.start_draining()
+        assert c.get("/readyz").status_code == 503
+        c.get("/metrics")
+        assert c.get("/profiles").status_code == 200  # still served while draining
+    routes = {
+        s.labels[OTEL.route_label]
+        for fam in svc.registry.collect()
+        for s in fam.samples
+        if s.name == OTEL.count()
+    }
+    assert routes == {"/profiles"}
