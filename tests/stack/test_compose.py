@@ -219,3 +219,13 @@ def test_everything_the_dockerfile_copies_survives_its_dockerignore():
     assert rules[0] == "*", "the context should start from nothing"
     included = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
     assert set(sources) == included, (sorted(sources), sorted(included))
+
+
+def test_the_loadgen_command_is_one_the_loadgen_accepts(compose: dict) -> None:
+    """The loadgen refuses non-loopback targets unless told; in compose its target is a service name."""
+    from urllib.parse import urlsplit
+
+    command = compose["services"]["loadgen"]["command"]
+    host = urlsplit(command[command.index("--url") + 1]).hostname
+    assert host in compose["services"], "loadgen must target a compose service"
+    assert "--allow-remote" in command
