@@ -184,7 +184,7 @@ def test_demo_service_dockerfile_is_slim_non_root_and_installs_only_the_demo_ext
 
 
 def test_compose_file_is_the_one_the_readme_documents():
-    readme = (STACK / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"-f {COMPOSE_FILE.relative_to(REPO).as_posix()}" in readme
     for service in ("Grafana", "Prometheus", "Alertmanager", "Tempo", "Loki", "Collector"):
         assert service in readme
