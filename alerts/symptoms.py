@@ -127,7 +127,10 @@ SYMPTOMS: tuple[Symptom, ...] = (
 
 def _threshold_text(service: Service) -> dict[str, str]:
     t = service.thresholds
-    pct = lambda ratio: f"{ratio * 100:g}%"  # noqa: E731
+
+    def pct(ratio: float) -> str:
+        return f"{ratio * 100:g}%"
+
     return {"error_ratio": pct(t.error_ratio), "latency_p99": f"{t.latency_p99_seconds:g}",
             "event_loop_lag": f"{t.event_loop_lag_seconds:g}", "db_pool": pct(t.db_pool_ratio),
             "memory": pct(t.memory_ratio), "cpu": pct(t.cpu_ratio),

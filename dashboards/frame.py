@@ -117,7 +117,8 @@ def to_json(dash: Dashboard) -> dict[str, Any]:
             variable["current"] = {"selected": True, "text": ["All"], "value": [ALL]}
         if variable["type"] == "datasource":
             variable.pop("datasource", None)
-    return _drop_nulls(data)
+    cleaned: dict[str, Any] = _drop_nulls(data)
+    return cleaned
 
 
 def _drop_nulls(value: Any) -> Any:

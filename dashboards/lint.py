@@ -124,7 +124,10 @@ def _overlaps(a: dict[str, int], b: dict[str, int]) -> bool:
 def lint_dashboard(dashboard: dict[str, Any]) -> list[Finding]:
     """Every finding of every rule on one dashboard."""
     out: list[Finding] = []
-    add = lambda panel, rule, message: out.append(Finding(panel, rule, message))
+
+    def add(panel: str, rule: str, message: str) -> None:
+        out.append(Finding(panel, rule, message))
+
     uid = dashboard.get("uid")
     if not isinstance(uid, str) or not UID_PATTERN.match(uid):
         add("dashboard", "dashboard-uid-rule", f"uid {uid!r} must be a stable 1-40 character slug")
@@ -162,7 +165,10 @@ def _lint_panel(panel: dict[str, Any], ds_vars: set[str]) -> list[Finding]:
     out: list[Finding] = []
     kind = panel.get("type", "")
     title = panel.get("title") or f"panel {panel.get('id')}"
-    add = lambda rule, message: out.append(Finding(title, rule, message))
+
+    def add(rule: str, message: str) -> None:
+        out.append(Finding(title, rule, message))
+
     if kind == "row":
         return out
     if not panel.get("title") or not panel.get("description"):

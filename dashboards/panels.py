@@ -78,13 +78,13 @@ def prom(expr: str, legend: str = "__auto", ref: str = "A", **kwargs: Any) -> Pr
 
 
 @attr.s
-class HeatmapPanel(Panel):
+class HeatmapPanel(Panel):  # type: ignore[misc]  # grafanalib ships no type hints
     """Grafana's current heatmap (grafanalib's Heatmap emits the pre-8 format)."""
 
     unit: str = attr.ib(default="s")
 
     def to_json_data(self) -> dict[str, Any]:
-        return self.panel_json({
+        return dict(self.panel_json({
             "type": "heatmap",
             "fieldConfig": {"defaults": {"unit": self.unit, "custom": {}}, "overrides": []},
             "options": {
@@ -99,7 +99,7 @@ class HeatmapPanel(Panel):
                 "tooltip": {"mode": "single", "yHistogram": True},
                 "legend": {"show": True},
             },
-        })
+        }))
 
 
 def thresholds(*steps: tuple[str, float | None]) -> list[dict[str, Any]]:
@@ -117,7 +117,7 @@ _TIMESERIES = TimeSeries(
 _STAT = Stat(dataSource=PROMETHEUS, maxDataPoints=None, reduceCalc="lastNotNull",
              graphMode="area", colorMode="value", noValue="no data", thresholds=GOOD)
 _TABLE = Table(dataSource=PROMETHEUS, maxDataPoints=None, thresholds=GOOD, filterable=True)
-_HEATMAP = HeatmapPanel(dataSource=PROMETHEUS, maxDataPoints=None)
+_HEATMAP = HeatmapPanel(dataSource=PROMETHEUS, maxDataPoints=None)  # type: ignore[call-arg]
 _LOGS = Logs(dataSource=LOKI, maxDataPoints=None, showTime=True, wrapLogMessages=True,
              enableLogDetails=True, prettifyLogMessage=False, thresholds=GOOD)
 

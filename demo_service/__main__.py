@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import time
 from types import FrameType
 
@@ -34,6 +35,12 @@ class DrainingServer(uvicorn.Server):
             self._drain_until = time.monotonic() + self._drain
             return
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start the grace clock when uvicorn stops accepting, before it waits for requests."""
+        self._runtime.stopping_since = time.monotonic()
+        self._runtime.start_draining()
+        await super().shutdown(sockets)
 
     async def on_tick(self, counter: int) -> bool:
         if self._drain_until is not None and time.monotonic() >= self._drain_until:

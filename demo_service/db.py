@@ -7,11 +7,13 @@ waiters, and time spent waiting, named after the OTel database semantic conventi
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -60,6 +62,12 @@ class Database:
         self._used = metrics.db_connections.labels("used")
         self._idle_gauge = metrics.db_connections.labels("idle")
         self._op_children: dict[str, Any] = {}
+        # One thread per connection: a hung query cannot starve the loop's default executor.
+        self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="db")
+
+    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, functools.partial(fn, *args))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, check_same_thread=False, timeout=5.0)
@@ -69,12 +77,12 @@ class Database:
 
     async def open(self) -> None:
         for _ in range(self._size):
-            conn = await asyncio.to_thread(self._connect)
+            conn = await self._in_thread(self._connect)
             self._all.append(conn)
             self._idle.put_nowait(conn)
         first = self._all[0]
-        await asyncio.to_thread(first.execute, SCHEMA)
-        await asyncio.to_thread(first.commit)
+        await self._in_thread(first.execute, SCHEMA)
+        await self._in_thread(first.commit)
         self._metrics.db_connection_max.set(self._size)
         self._publish()
 
@@ -82,6 +90,7 @@ class Database:
         for conn in self._all:
             conn.close()
         self._all.clear()
+        self._threads.shutdown(wait=False, cancel_futures=True)
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
 
@@ -111,7 +120,9 @@ class Database:
             self._idle.put_nowait(conn)
             self._publish()
 
-    async def run(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def run(
+        self, operation: str, sql: str, params: Sequence[Any] = ()
+    ) -> list[dict[str, Any]]:
         """One statement as one CLIENT span and one duration sample; rows as dicts."""
         child = self._op_children.get(operation)
         if child is None:
@@ -131,7 +142,10 @@ class Database:
             ) as span:
                 started = time.perf_counter()
                 try:
-                    return await asyncio.to_thread(self._execute, conn, operation, sql, params)
+                    rows: list[dict[str, Any]] = await self._in_thread(
+                        self._execute, conn, operation, sql, params
+                    )
+                    return rows
                 except (DatabaseUnavailable, sqlite3.Error) as exc:
                     span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                     span.set_attribute("error.type", type(exc).__name__)
@@ -161,7 +175,7 @@ class Database:
 
         async def _ping() -> None:
             async with self.connection() as conn:
-                await asyncio.to_thread(self._execute, conn, "SELECT", "SELECT 1", ())
+                await self._in_thread(self._execute, conn, "SELECT", "SELECT 1", ())
 
         try:  # not traced: probes every few seconds would drown the real traces
             await asyncio.wait_for(_ping(), timeout=1.0)

@@ -69,13 +69,21 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, the shape Loki's json parser and humans both read."""
+    """One JSON object per line, the shape Loki's json parser and humans both read.
+
+    ``level`` is lowercase (``info``, ``error``), as the dashboards' level filter and the
+    ``log_records_total{level}`` label expect. The text is cached on the record so the OTLP
+    handler sends the very same line as its body without formatting it twice.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
+        cached: str | None = getattr(record, "_demo_json", None)
+        if cached is not None:
+            return cached
         doc: dict[str, Any] = {
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
+            "level": record.levelname.lower(),
             "message": record.getMessage(),
             "logger": record.name,
             "trace_id": getattr(record, "trace_id", ""),
@@ -84,7 +92,9 @@ class JsonFormatter(logging.Formatter):
         doc.update(_extras(record))
         if record.exc_info:
             doc["exception"] = redact_text(self.formatException(record.exc_info))
-        return json.dumps(doc, default=str)
+        text = json.dumps(doc, default=str)
+        record._demo_json = text
+        return text
 
 
 class LevelCounter(logging.Handler):
@@ -93,22 +103,29 @@ class LevelCounter(logging.Handler):
     def __init__(self, metrics: ServiceMetrics) -> None:
         super().__init__(logging.NOTSET)
         self._children = {
-            name: metrics.log_records.labels(name)
+            name: metrics.log_records.labels(name.lower())
             for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
         }
         self._counter = metrics.log_records
 
     def emit(self, record: logging.LogRecord) -> None:
-        child = self._children.get(record.levelname) or self._counter.labels(record.levelname)
+        child = self._children.get(record.levelname)
+        if child is None:
+            child = self._counter.labels(record.levelname.lower())
         child.inc()
 
 
 class OtlpHandler(logging.Handler):
-    """Emits each record through our private LoggerProvider (the SDK's handler is deprecated)."""
+    """Emits each record through our private LoggerProvider (the SDK's handler is deprecated).
+
+    The body is the same JSON line as stdout (Loki's ``| json`` then finds ``level`` and
+    ``trace_id``); severity, trace context and extras are also set as OTLP fields.
+    """
 
     def __init__(self, provider: LoggerProvider) -> None:
         super().__init__(logging.NOTSET)
         self._logger = provider.get_logger("demo_service")
+        self.setFormatter(JsonFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(_NOT_EXPORTED):
@@ -117,13 +134,15 @@ class OtlpHandler(logging.Handler):
         for key, value in _extras(record).items():
             attributes[key] = value if isinstance(value, (str, bool, int, float)) else str(value)
         if record.exc_info:
-            attributes["exception.stacktrace"] = redact_text(self.formatException(record))
+            attributes["exception.stacktrace"] = redact_text(
+                logging.Formatter().formatException(record.exc_info)
+            )
         self._logger.emit(
             timestamp=int(record.created * 1e9),
             context=otel_context.get_current(),
             severity_number=_SEVERITY.get(record.levelno, SeverityNumber.UNSPECIFIED),
             severity_text=record.levelname,
-            body=record.getMessage(),
+            body=self.format(record),
             attributes=attributes,
         )
 

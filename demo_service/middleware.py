@@ -15,7 +15,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +39,8 @@ def _request_id(raw: bytes | None) -> str:
 
 
 class TelemetryMiddleware:
-    """Wraps an ASGI app; ``untraced`` paths (probes, scrapes) get metrics but no span."""
+    """Wraps an ASGI app. ``excluded`` paths (probes, scrapes) pass straight through: a readiness
+    503 while draining is not a server error, and must not burn the availability SLO's budget."""
 
     def __init__(
         self,
@@ -48,14 +49,14 @@ class TelemetryMiddleware:
         metrics: ServiceMetrics,
         tracer: trace.Tracer,
         unmatched_route: str,
-        untraced: frozenset[str] = frozenset({"/healthz", "/readyz", "/metrics"}),
+        excluded: frozenset[str] = frozenset({"/healthz", "/readyz", "/metrics"}),
         log_access: bool = False,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.tracer = tracer
         self.unmatched = unmatched_route
-        self.untraced = untraced
+        self.excluded = excluded
         self.log_access = log_access
         self._children: dict[tuple[str, str, int], Any] = {}
         self._active: dict[str, Any] = {}
@@ -70,7 +71,7 @@ class TelemetryMiddleware:
         return child
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.excluded:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -92,29 +93,26 @@ class TelemetryMiddleware:
         request_id = _request_id(rid_raw)
         rid_token = request_id_var.set(request_id)
 
-        span = None
-        ctx_token = None
-        if scope["path"] not in self.untraced:
-            parent = _PROPAGATOR.extract(carrier) if carrier else None
-            span = self.tracer.start_span(
-                method,
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes={
-                    "http.request.method": method,
-                    "url.path": scope["path"],
-                    "url.scheme": scope.get("scheme", "http"),
-                    "network.protocol.version": scope.get("http_version", "1.1"),
-                    "client.address": (scope.get("client") or ("", 0))[0],
-                },
-            )
-            ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
-        out_headers: list[tuple[bytes, bytes]] = [(_REQUEST_ID, request_id.encode())]
-        if span is not None:  # W3C traceparent out, formatted directly (the propagator is slower)
-            sc = span.get_span_context()
-            out_headers.append(
-                (b"traceparent", b"00-%032x-%016x-%02x" % (sc.trace_id, sc.span_id, sc.trace_flags))
-            )
+        parent = _PROPAGATOR.extract(carrier) if carrier else None
+        span = self.tracer.start_span(
+            method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": method,
+                "url.path": scope["path"],
+                "url.scheme": scope.get("scheme", "http"),
+                "network.protocol.version": scope.get("http_version", "1.1"),
+                "client.address": (scope.get("client") or ("", 0))[0],
+            },
+        )
+        ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        # W3C traceparent out, formatted directly (the propagator is slower).
+        sc = span.get_span_context()
+        out_headers = [
+            (_REQUEST_ID, request_id.encode()),
+            (b"traceparent", b"00-%032x-%016x-%02x" % (sc.trace_id, sc.span_id, sc.trace_flags)),
+        ]
         state = _Exchange(self, scope, method, started, span)
 
         async def send_wrapper(message: Message) -> None:
@@ -131,31 +129,28 @@ class TelemetryMiddleware:
         finally:
             state.finish()  # no-op unless the app raised or never completed a response
             active.dec()
-            if ctx_token is not None:
-                otel_context.detach(ctx_token)
+            otel_context.detach(ctx_token)
             request_id_var.reset(rid_token)
 
-    def record(self, scope: Scope, method: str, status: int, started: float, span: Any) -> None:
+    def record(self, scope: Scope, method: str, status: int, started: float, span: Span) -> None:
+        """Histogram sample (exemplar when sampled), span name/status, access line; end span."""
         route_obj = scope.get("route")
         route = getattr(route_obj, "path_format", None) or self.unmatched
         elapsed = time.perf_counter() - started
         child = self._duration_child(route, method, status)
-        if span is None:
-            child.observe(elapsed)
+        ctx = span.get_span_context()
+        if ctx.trace_flags.sampled:
+            child.observe(elapsed, {"trace_id": format(ctx.trace_id, "032x")})
         else:
-            ctx = span.get_span_context()
-            if ctx.trace_flags.sampled:
-                child.observe(elapsed, {"trace_id": format(ctx.trace_id, "032x")})
-            else:
-                child.observe(elapsed)
-            if route_obj is not None:
-                span.update_name(f"{method} {route}")
-                span.set_attributes({"http.route": route, "http.response.status_code": status})
-            else:
-                span.set_attribute("http.response.status_code", status)
-            if status >= 500:
-                span.set_status(Status(StatusCode.ERROR))
-                span.set_attribute("error.type", str(status))
+            child.observe(elapsed)
+        if route_obj is not None:
+            span.update_name(f"{method} {route}")
+            span.set_attributes({"http.route": route, "http.response.status_code": status})
+        else:
+            span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+            span.set_attribute("error.type", str(status))
         if self.log_access or status >= 500:
             access_log.log(
                 logging.ERROR if status >= 500 else logging.INFO,
@@ -165,8 +160,7 @@ class TelemetryMiddleware:
                 status,
                 extra={"http_status": status, "duration_ms": round(elapsed * 1000, 2)},
             )
-        if span is not None:
-            span.end()
+        span.end()
 
 
 class _Exchange:
@@ -175,7 +169,7 @@ class _Exchange:
     __slots__ = ("done", "method", "mw", "scope", "span", "started", "status")
 
     def __init__(
-        self, mw: TelemetryMiddleware, scope: Scope, method: str, started: float, span: Any
+        self, mw: TelemetryMiddleware, scope: Scope, method: str, started: float, span: Span
     ) -> None:
         self.mw, self.scope, self.method, self.started, self.span = mw, scope, method, started, span
         self.status = 500  # an exception before the response starts becomes a 500

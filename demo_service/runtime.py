@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -38,12 +39,34 @@ class Runtime:
     faults: Faults = field(default_factory=Faults)
     draining: bool = False
     log_stream: TextIO | None = None
+    stopping_since: float | None = None  # monotonic time the server began shutting down
+
+    def shutdown_deadline(self) -> float:
+        """The grace period counts from when the server began stopping (in-flight requests
+        included), but the flush always gets at least a second so a live collector loses nothing.
+        """
+        now = time.monotonic()
+        since = self.stopping_since if self.stopping_since is not None else now
+        return max(since + self.settings.shutdown_grace_seconds, now + 1.0)
 
     def start_draining(self) -> None:
         """Readiness turns 503 at once; requests keep being served until the server stops."""
         if not self.draining:
             self.draining = True
             log.info("draining: readiness now reports 503")
+
+
+def seconds_since_process_start() -> float:
+    """From the kernel's process start time (as prometheus_client reads it), so interpreter
+    start-up and imports count; falls back to the time since this package was imported."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            start_ticks = int(f.read().rsplit(b")", 1)[1].split()[19])
+        with open("/proc/uptime", "rb") as f:
+            uptime = float(f.read().split()[0])  # both clocks count from boot, 10 ms resolution
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - IMPORTED_AT
 
 
 @asynccontextmanager
@@ -62,7 +85,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Long-lived start-up objects leave the GC's generations: fewer, shorter full collections.
         gc.collect()
         gc.freeze()
-    startup = time.perf_counter() - IMPORTED_AT
+    startup = seconds_since_process_start()
     rt.metrics.startup_duration.set(startup)
     log.info(
         "started",
@@ -78,8 +101,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         rt.start_draining()
-        deadline = time.monotonic() + s.shutdown_grace_seconds
-        abandoned = await rt.worker.stop(time.monotonic() + s.shutdown_grace_seconds / 2)
+        deadline = rt.shutdown_deadline()
+        now = time.monotonic()
+        abandoned = await rt.worker.stop(now + (deadline - now) / 2)  # half for jobs, half flush
         lag.cancel()
         with suppress(asyncio.CancelledError):
             await lag

@@ -46,7 +46,12 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "latency-spike", {"latency_seconds": 0.6}, MIXED, "p95/p99 above 0.5 s: latency SLO"
         ),
-        Scenario("loop-block", {"loop_block_seconds": 0.15}, MIXED, "event-loop lag, latency (F1)"),
+        Scenario(
+            "loop-block",
+            {"loop_block_seconds": 0.3, "loop_block_rate": 0.05},
+            MIXED,
+            "event-loop lag ~0.3 s, p99 latency (F1)",
+        ),
         Scenario(
             "db-outage",
             {"db_outage": True, "db_outage_hang_seconds": 0.3},
@@ -73,7 +78,7 @@ def check_target(url: str, allow_remote: bool) -> None:
     if allow_remote:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except socket.gaierror as exc:
         raise UnsafeTarget(f"cannot resolve {host!r}: {exc}") from exc
     if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):

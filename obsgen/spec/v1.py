@@ -182,6 +182,8 @@ def _read_convention(node: Node) -> Convention | None:
         return None
     custom.check_keys(_CUSTOM_CONVENTION_KEYS)
     base_name = custom.get("preset", str, conventions.OTEL.name)
+    if base_name is None:
+        return None
     if base_name not in conventions.PRESETS:
         custom.error("preset", f"unknown preset {base_name!r} (valid: {presets})")
         return None

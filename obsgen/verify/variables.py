@@ -7,7 +7,7 @@ resolved against the live Prometheus; "All" becomes the variable's allValue (or 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from obsgen.verify.backends import BackendError, Prometheus
 from obsgen.verify.collect import Query
@@ -53,10 +53,14 @@ def _value(variable: dict[str, Any], query: Query, values: dict[str, str],
     return str(value if value is not None else variable.get("query", ""))
 
 
+def _constant(value: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts ``value`` literally (no backslash processing)."""
+    return lambda _: value
+
+
 def substitute(text: str, values: dict[str, str]) -> str:
     for name in sorted(values, key=len, reverse=True):  # $service_name before $service
-        value = values[name]
-        text = _pattern(re.escape(name)).sub(lambda _, v=value: v, text)
+        text = _pattern(re.escape(name)).sub(_constant(values[name]), text)
     return text
 
 

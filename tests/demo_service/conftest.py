@@ -100,6 +100,19 @@ class Receiver:
         return predicate()
 
 
+def body(record: Any) -> dict[str, Any]:
+    """An OTLP log record's body: the same JSON line the service writes to stdout."""
+    try:
+        doc: dict[str, Any] = json.loads(record.body.string_value)
+    except ValueError:
+        return {}
+    return doc
+
+
+def message(record: Any) -> str:
+    return str(body(record).get("message", ""))
+
+
 class _Traces(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, rx: Receiver) -> None:
         self.rx = rx

@@ -8,7 +8,7 @@ import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from obsgen.conventions import DB_STATE_LABEL, OTEL
+from obsgen.conventions import DB_STATE_LABEL, LOG_LEVEL_LABEL, OTEL
 from tests.demo_service.conftest import TOKEN
 
 RT = OTEL.runtime
@@ -58,6 +58,7 @@ def test_every_convention_metric_is_exposed_under_its_contract_name(start_servic
     assert f'{RT.db_connection_count}{{{DB_STATE_LABEL}="idle"}}' in text
     assert re.search(rf'{RT.build_info}{{commit="[^"]+",version="[^"]+"}} 1.0', text)
     assert svc.sample(RT.startup_duration) > 0
+    assert svc.sample(RT.log_records, {LOG_LEVEL_LABEL: "info"}) >= 1  # "started", "created"
 
 
 def test_request_histogram_uses_route_template_method_and_status(start_service):
@@ -174,3 +175,21 @@ def test_db_outage_fails_requests_with_5xx_and_shows_pool_waiters(start_service)
     assert svc.sample(f"{RT.db_connection_wait_time}_bucket", {"le": "0.25"}) < svc.sample(
         f"{RT.db_connection_wait_time}_count"
     ), "some requests must have waited for a connection"
+
+
+def test_probes_and_scrapes_stay_out_of_the_request_histogram(start_service):
+    """A readiness 503 while draining is not a server error: it must not burn SLO budget."""
+    svc = start_service()
+    with svc.client() as c:
+        c.get("/healthz")
+        svc.app.state.runtime.start_draining()
+        assert c.get("/readyz").status_code == 503
+        c.get("/metrics")
+        assert c.get("/profiles").status_code == 200  # still served while draining
+    routes = {
+        s.labels[OTEL.route_label]
+        for fam in svc.registry.collect()
+        for s in fam.samples
+        if s.name == OTEL.count()
+    }
+    assert routes == {"/profiles"}

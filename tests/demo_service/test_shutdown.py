@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from tests.demo_service.conftest import TOKEN, free_port
+from tests.demo_service.conftest import TOKEN, free_port, message
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -23,11 +23,23 @@ def test_sigterm_drains_then_flushes_every_span_and_log(receiver, start_process)
         }
     )
     url = proc.url
+    answered: list[int] = []
+
+    def balancer() -> None:
+        """Acts like a load balancer: sends traffic until readiness fails, then a few more
+        requests (its probe interval); every one of them must succeed."""
+        after_unready = 5
+        while after_unready:
+            answered.append(httpx.get(f"{url}/healthz", timeout=5).status_code)
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 503:
+                after_unready -= 1
+
     with httpx.Client(base_url=url, timeout=10) as c:
         traces = {c.get("/profiles").headers["traceparent"].split("-")[1] for _ in range(30)}
         c.put("/admin/faults", json={"latency_seconds": 1.0}, headers=AUTH)
-        with cf.ThreadPoolExecutor(2) as pool:
+        with cf.ThreadPoolExecutor(3) as pool:
             slow = pool.submit(lambda: httpx.get(f"{url}/profiles", timeout=10))
+            load = pool.submit(balancer)
             time.sleep(0.15)  # the slow request is in flight
             sent_at = time.monotonic()
             proc.proc.send_signal(signal.SIGTERM)
@@ -36,14 +48,16 @@ def test_sigterm_drains_then_flushes_every_span_and_log(receiver, start_process)
             during = c.get("/healthz").status_code
             # outlives the drain phase: uvicorn must wait for it after closing the socket
             assert slow.result().status_code == 200, "in-flight request must complete"
+            load.result(timeout=15)
         traces.add(slow.result().headers["traceparent"].split("-")[1])
     proc.proc.wait(10)
     elapsed = time.monotonic() - sent_at
     assert ready == 503 and during == 200
+    assert len(answered) >= 5 and set(answered) == {200}, "a request failed during the drain"
     assert elapsed < 5, f"shutdown took {elapsed:.1f}s"
     exported = {s.trace_id.hex() for s in receiver.spans() if s.name == "GET /profiles"}
     assert traces <= exported, f"{len(traces - exported)} request spans lost on SIGTERM"
-    bodies = [r.body.string_value for r in receiver.logs()]
+    bodies = [message(r) for r in receiver.logs()]
     assert "shutting down" in bodies  # a log emitted during shutdown still made it out
     final = next(r for r in proc.output() if r["message"] == "telemetry flushed")
     assert final["dropped"] == {"traces": 0, "logs": 0}

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from tests.demo_service.conftest import body, message
+
 SERVER = trace_pb2.Span.SPAN_KIND_SERVER
 CLIENT = trace_pb2.Span.SPAN_KIND_CLIENT
 INCOMING_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -120,16 +122,19 @@ def test_log_records_carry_trace_and_request_ids_in_stdout_and_otlp(receiver, st
     assert {"timestamp", "level", "message", "logger"} <= set(line)
 
     def exported() -> list[Any]:
-        return [l for l in receiver.logs() if l.body.string_value == "profile created"]
+        return [l for l in receiver.logs() if message(l) == "profile created"]
 
     recs = receiver.wait_for(exported)
     assert len(recs) == 1
     assert recs[0].trace_id.hex() == trace_hex
+    # The body is the stdout JSON line, so Loki's `| json` finds level and trace_id in it.
+    assert body(recs[0])["level"] == "info" and body(recs[0])["trace_id"] == trace_hex
+    assert recs[0].severity_text == "INFO"
     assert recs[0].span_id.hex() == line["span_id"]
     assert _attrs(recs[0])["request_id"] == "req-abc-123"
     # The job's log line is in the same trace, with the same request id.
     sent = receiver.wait_for(
-        lambda: [l for l in receiver.logs() if l.body.string_value == "welcome email sent"]
+        lambda: [l for l in receiver.logs() if message(l) == "welcome email sent"]
     )
     assert sent[0].trace_id.hex() == trace_hex
     assert receiver.wait_for(

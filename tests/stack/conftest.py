@@ -25,7 +25,7 @@ TEMPO_FILE = STACK / "tempo" / "tempo.yaml"
 LOKI_FILE = STACK / "loki" / "loki.yaml"
 DEMO_DOCKERFILE = STACK / "demo-service.Dockerfile"
 
-# The generator's output contract (the stack bind-mounts these; see stack/README.md).
+# The generator's output contract (the stack bind-mounts these; see README.md, "The stack").
 BUILD_OUTPUTS = (
     "build/dashboards",
     "build/grafana/provisioning",

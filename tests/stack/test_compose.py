@@ -184,7 +184,7 @@ def test_demo_service_dockerfile_is_slim_non_root_and_installs_only_the_demo_ext
 
 
 def test_compose_file_is_the_one_the_readme_documents():
-    readme = (STACK / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"-f {COMPOSE_FILE.relative_to(REPO).as_posix()}" in readme
     for service in ("Grafana", "Prometheus", "Alertmanager", "Tempo", "Loki", "Collector"):
         assert service in readme
@@ -219,3 +219,13 @@ def test_everything_the_dockerfile_copies_survives_its_dockerignore():
     assert rules[0] == "*", "the context should start from nothing"
     included = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
     assert set(sources) == included, (sorted(sources), sorted(included))
+
+
+def test_the_loadgen_command_is_one_the_loadgen_accepts(compose: dict) -> None:
+    """The loadgen refuses non-loopback targets unless told; in compose its target is a service name."""
+    from urllib.parse import urlsplit
+
+    command = compose["services"]["loadgen"]["command"]
+    host = urlsplit(command[command.index("--url") + 1]).hostname
+    assert host in compose["services"], "loadgen must target a compose service"
+    assert "--allow-remote" in command
