@@ -34,7 +34,10 @@ class Output:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
-class _Dumper(yaml.SafeDumper):
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ~4x faster, same bytes
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
     """Block style, multi-line strings as literal blocks, no anchors: readable rule files."""
 
     def ignore_aliases(self, data: Any) -> bool:
