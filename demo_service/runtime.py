@@ -85,6 +85,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Long-lived start-up objects leave the GC's generations: fewer, shorter full collections.
         gc.collect()
         gc.freeze()
+    # Every request allocates spans, contexts and log records; at the default threshold (700)
+    # the young generation is collected every few requests. A larger one trades a few MB for
+    # far fewer collections (the benchmark's GC experiment: +25% throughput with telemetry).
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(s.gc_gen0_threshold, gen1, gen2)
     startup = seconds_since_process_start()
     rt.metrics.startup_duration.set(startup)
     log.info(

@@ -44,6 +44,7 @@ class Settings:
     shutdown_drain_seconds: float = 1.0
     loop_lag_interval: float = 0.1
     gc_freeze: bool = True
+    gc_gen0_threshold: int = 10_000  # Python's default is 700
     # OpenTelemetry export (standard OTEL_* variables)
     otel_disabled: bool = False
     otlp_endpoint: str | None = None
@@ -80,6 +81,7 @@ class Settings:
             shutdown_drain_seconds=_float(e, "DEMO_SHUTDOWN_DRAIN_SECONDS", 1.0),
             loop_lag_interval=_float(e, "DEMO_LOOP_LAG_INTERVAL", 0.1),
             gc_freeze=_bool(e.get("DEMO_GC_FREEZE"), True),
+            gc_gen0_threshold=_int(e, "DEMO_GC_GEN0_THRESHOLD", 10_000),
             otel_disabled=_bool(e.get("OTEL_SDK_DISABLED"), False),
             otlp_endpoint=e.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             otlp_protocol=(e.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc").strip(),
