@@ -119,11 +119,13 @@ def build(spec: Path | None, out_dir: Path, check: bool) -> None:
 @click.option("--prometheus", "prometheus_url", required=True, help="Prometheus base URL.")
 @click.option("--loki", "loki_url", help="Loki base URL (log panels are skipped without it).")
 @click.option("--tempo", "tempo_url", help="Tempo base URL (trace panels are skipped without it).")
+@click.option("--alertmanager", "alertmanager_url",
+              help="Alertmanager base URL: check page/ticket alerts reach the generated receivers.")
 @click.option("--rate-interval", default="5m", show_default=True,
               help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_url: str | None,
-           rate_interval: str, as_json: bool) -> None:
+           alertmanager_url: str | None, rate_interval: str, as_json: bool) -> None:
     """Run every dashboard and rule query against live backends; exit 1 if any lacks data.
 
     "empty" means the series exist but no sample matches now (a 5xx panel on a healthy
@@ -143,8 +145,14 @@ def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_u
     backends = Backends(Prometheus(Http(prometheus_url)),
                         Loki(Http(loki_url)) if loki_url else None,
                         Tempo(Http(tempo_url)) if tempo_url else None, rate_interval)
-    queries = collect(project, run_build(project).tree)
+    tree = run_build(project).tree
+    queries = collect(project, tree)
     results = [run_query(backends, query) for query in queries]
+    if alertmanager_url:
+        from obsgen.verify import alertmanager
+
+        results += alertmanager.check(project, tree.get("alertmanager/alertmanager.yml", b""),
+                                      Http(alertmanager_url))
     try:
         results += rule_health(backends.prometheus)
     except BackendError as exc:  # reported, not fatal: the queries above still count

@@ -12,7 +12,8 @@ from typing import Any, Callable
 from obsgen.verify.backends import BackendError, Prometheus
 from obsgen.verify.collect import Query
 
-_BUILTIN = re.compile(r"\$\{?__(rate_interval|interval|range)(_ms|_s)?\}?")
+# $__auto: Grafana's step-aligned window for Loki (and Prometheus) queries; the linter asks for it.
+_BUILTIN = re.compile(r"\$\{?__(rate_interval|interval|range|auto)(_ms|_s)?\}?")
 _LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(.+),\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$")
 
 

@@ -79,8 +79,12 @@ class PrometheusServer:
 
 @contextlib.contextmanager
 def prometheus(workdir: Path, scrape_targets: dict[str, str], rule_files: Sequence[Path] = (),
-               alertmanager: str | None = None, interval: str = "1s") -> Iterator[PrometheusServer]:
-    """A real Prometheus scraping ``{job: host:port}`` and evaluating ``rule_files`` every ``interval``."""
+               alertmanager: str | None = None, interval: str = "1s",
+               extra_args: Sequence[str] = ()) -> Iterator[PrometheusServer]:
+    """A real Prometheus scraping ``{job: host:port}`` and evaluating ``rule_files`` every ``interval``.
+
+    ``extra_args`` are appended to the command line (e.g. a short ``--rules.alert.resend-delay``).
+    """
     binary = require_tool("prometheus")
     port = free_port()
     config: dict[str, object] = {
@@ -95,7 +99,37 @@ def prometheus(workdir: Path, scrape_targets: dict[str, str], rule_files: Sequen
     (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
     argv = [binary, f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=exemplar-storage",
-            "--web.enable-lifecycle"]
+            "--web.enable-lifecycle", *extra_args]
     url = f"http://127.0.0.1:{port}"
     with running(argv, workdir / "prometheus.log", f"{url}/-/ready"):
         yield PrometheusServer(url, workdir)
+
+
+@dataclass(frozen=True)
+class AlertmanagerServer:
+    url: str
+    workdir: Path
+
+    def alerts(self) -> list[dict[str, object]]:
+        """Alerts Alertmanager currently holds (API v2), with their receivers and state."""
+        with urllib.request.urlopen(f"{self.url}/api/v2/alerts", timeout=10) as response:
+            return list(json.loads(response.read()))
+
+
+@contextlib.contextmanager
+def alertmanager(workdir: Path, config: str) -> Iterator[AlertmanagerServer]:
+    """A real Alertmanager (clustering off) loading ``config`` (alertmanager.yml text).
+
+    The config is checked by Alertmanager itself at start-up: a file it rejects fails the
+    fixture with Alertmanager's own message from the log.
+    """
+    binary = require_tool("prometheus-alertmanager")
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "alertmanager.yml").write_text(config)
+    argv = [binary, f"--config.file={workdir / 'alertmanager.yml'}",
+            f"--storage.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=", "--log.level=debug"]
+    url = f"http://127.0.0.1:{port}"
+    with running(argv, workdir / "alertmanager.log", f"{url}/-/ready"):
+        yield AlertmanagerServer(url, workdir)

@@ -1,0 +1,220 @@
+"""The game-day stack: demo service, Prometheus and Alertmanager on 127.0.0.1, wired by obsgen.
+
+Everything is built from a variant of the bundled spec (receivers → the test's webhook, short
+Alertmanager timings, no mute windows) with `obsgen.build`, in memory, then written to the
+stack's work directory. Prometheus loads time-compressed copies of the rule files
+(:mod:`tests.e2e.compress`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from obsgen.build import build
+from obsgen.model import Project
+from obsgen.spec import load_text
+from tests.e2e.compress import compress_rule_file
+from tests.e2e.webhook import Webhook, webhook
+from tests.harness.processes import (
+    AlertmanagerServer,
+    PrometheusServer,
+    alertmanager,
+    free_port,
+    prometheus,
+    running,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_SPEC = ROOT / "obsgen" / "specs" / "demo.yaml"
+FAULT_TOKEN = "gameday-fault-token"
+JOB = "profiles"
+
+
+def gameday_spec_text(webhook_url: str) -> str:
+    """The bundled spec with webhook receivers, fast Alertmanager timings and no mute windows.
+
+    Mute windows are dropped so a run on a Tuesday afternoon does not silence the tickets.
+    """
+    data: dict[str, Any] = yaml.safe_load(DEMO_SPEC.read_text())
+    alerting = data.setdefault("alerting", {})
+    alerting["receivers"] = {
+        kind: {
+            "name": kind,
+            "webhook_configs": [{"url": f"{webhook_url}/{kind}", "send_resolved": True}],
+        }
+        for kind in ("page", "ticket")
+    }
+    alerting.update(group_wait="1s", group_interval="1s", repeat_interval="1h")
+    alerting.pop("mute_windows", None)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    project: Project
+    tree: dict[str, bytes]
+    out_dir: Path
+
+    def rule_files(self) -> list[str]:
+        return sorted(
+            p for p in self.tree if p.startswith("prometheus/rules/") and p.endswith(".yaml")
+        )
+
+    def alert_rules(self) -> dict[str, dict[str, Any]]:
+        """Every generated alerting rule by name (the game day reads names from here)."""
+        rules: dict[str, dict[str, Any]] = {}
+        for path in self.rule_files():
+            for group in yaml.safe_load(self.tree[path]).get("groups", []):
+                rules.update({r["alert"]: r for r in group.get("rules", []) if "alert" in r})
+        return rules
+
+
+def build_artifacts(webhook_url: str, out_dir: Path) -> Artifacts:
+    """Build the game-day spec in memory and write the tree (plus a copy of the spec) out."""
+    text = gameday_spec_text(webhook_url)
+    project = load_text(text, "gameday.yaml")
+    tree = build(project).tree
+    for path, content in tree.items():
+        target = out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    (out_dir / "gameday.yaml").write_text(text)
+    return Artifacts(project, tree, out_dir)
+
+
+class DemoService:
+    """`python -m demo_service` on a fixed port, stoppable and restartable (target-down)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.starts = 0
+        self._stack: contextlib.ExitStack | None = None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, otlp_endpoint: str) -> None:
+        """Start (again) on the same port; telemetry goes to ``otlp_endpoint`` over OTLP/HTTP."""
+        self.starts += 1
+        env = {
+            "DEMO_FAULT_TOKEN": FAULT_TOKEN,
+            "DEMO_SHUTDOWN_DRAIN_SECONDS": "0",
+            "DEMO_SHUTDOWN_GRACE_SECONDS": "2",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        stack = contextlib.ExitStack()
+        stack.enter_context(
+            running(
+                [sys.executable, "-m", "demo_service", "--port", str(self.port)],
+                self.workdir / f"demo-service-{self.starts}.log",
+                f"{self.url}/readyz",
+                env=env,
+            )
+        )
+        self._stack = stack
+
+    def stop(self) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+
+@dataclass
+class Stack:
+    artifacts: Artifacts
+    service: DemoService
+    prometheus: PrometheusServer
+    alertmanager: AlertmanagerServer
+    webhook: Webhook
+    workdir: Path
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Prometheus's pending and firing alerts (labels, state, activeAt)."""
+        return [
+            a
+            for a in _prometheus_alerts(self.prometheus)
+            if a.get("state") in ("pending", "firing")
+        ]
+
+
+def _prometheus_alerts(server: PrometheusServer) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{server.url}/api/v1/alerts", timeout=10) as response:
+        return list(json.loads(response.read())["data"]["alerts"])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
+    """Poll ``predicate`` until truthy or ``timeout``; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+@contextlib.contextmanager
+def gameday_stack(workdir: Path) -> Iterator[Stack]:
+    """Webhook, build, demo service, Alertmanager, Prometheus; all stopped on exit."""
+    with contextlib.ExitStack() as exit_stack:
+        hook = exit_stack.enter_context(webhook())
+        artifacts = build_artifacts(hook.url, workdir / "build")
+        am_config = artifacts.tree.get("alertmanager/alertmanager.yml")
+        if am_config is None:
+            raise AssertionError(
+                "the build has no alertmanager/alertmanager.yml: the game day "
+                "needs the generated routing (alerts family)"
+            )
+        service = DemoService(workdir / "service")
+        service.workdir.mkdir(parents=True, exist_ok=True)
+        service.start(hook.url)
+        exit_stack.callback(service.stop)
+        am = exit_stack.enter_context(alertmanager(workdir / "alertmanager", am_config.decode()))
+        rules_dir = workdir / "compressed-rules"
+        rules_dir.mkdir(parents=True, exist_ok=True)
+        rule_files = []
+        for path in artifacts.rule_files():
+            target = rules_dir / Path(path).name
+            target.write_text(compress_rule_file(artifacts.tree[path].decode()))
+            rule_files.append(target)
+        prom = exit_stack.enter_context(
+            prometheus(
+                workdir / "prometheus",
+                {JOB: service.target},
+                rule_files,
+                alertmanager=am.url.removeprefix("http://"),
+                interval="1s",
+                extra_args=["--rules.alert.resend-delay=1s"],
+            )
+        )
+        yield Stack(artifacts, service, prom, am, hook, workdir)
+
+
+def keep_logs(workdir: Path, destination: Path) -> list[Path]:
+    """Copy every process log (and the built artifacts) of a failed run to ``destination``."""
+    copied = []
+    destination.mkdir(parents=True, exist_ok=True)
+    for log in sorted(workdir.rglob("*.log")):
+        target = destination / log.relative_to(workdir).as_posix().replace("/", "__")
+        shutil.copyfile(log, target)
+        copied.append(target)
+    for folder in ("build", "compressed-rules"):
+        if (workdir / folder).is_dir():
+            shutil.copytree(workdir / folder, destination / folder, dirs_exist_ok=True)
+    return copied

@@ -1,0 +1,20 @@
+"""Grafana's built-in interval variables are filled in before a query is run."""
+
+from __future__ import annotations
+
+import pytest
+
+from obsgen.spec import load_file
+from obsgen.verify.collect import Query
+from obsgen.verify.variables import resolve, undefined_variables
+
+
+@pytest.mark.parametrize("builtin", ["$__rate_interval", "$__interval", "${__range}", "$__auto"])
+def test_builtin_intervals_become_the_rate_interval(builtin: str) -> None:
+    service = load_file(None).services[0]
+    query = Query(
+        "d", "p", "loki", f'sum(count_over_time({{service="$service"}}[{builtin}]))', service
+    )
+    text = resolve(query, None, "1m")
+    assert "[1m]" in text
+    assert undefined_variables(text) == []
