@@ -1,7 +1,7 @@
 """The game day: generated rules and routing on real Prometheus + Alertmanager, real faults.
 
 Runs in file order on one stack (module fixture): healthy baseline and `obsgen verify`, the
-random-URL flood, each fault scenario, then target down. See tests/e2e/README.md.
+random-URL flood, each fault scenario, then target down. See README.md, "Checking it end to end".
 """
 
 from __future__ import annotations
