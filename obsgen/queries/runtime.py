@@ -11,6 +11,16 @@ from obsgen.model import Service
 from obsgen.queries.base import Target, by
 
 
+def _quantile(target: Target, metric: str | None, quantile: float, window: str,
+              group: tuple[str, ...] = ()) -> str | None:
+    """A quantile of a runtime histogram, or None when the convention lacks it."""
+    if not metric:
+        return None
+    series = target.select(metric + "_bucket")
+    labels = ", ".join(("le", *group))
+    return f"histogram_quantile({quantile}, sum by ({labels}) (rate({series}[{window}])))"
+
+
 def up(target: Target) -> str:
     """Scrape health of the service's targets (1 up, 0 down)."""
     return target.select("up")
@@ -58,10 +68,7 @@ def memory_resident(target: Target) -> str | None:
 
 def event_loop_lag(target: Target, quantile: float, window: str) -> str | None:
     """How late scheduled callbacks ran: blocking code in async handlers (F1)."""
-    metric = target.convention.runtime.event_loop_lag
-    if not metric:
-        return None
-    return f"histogram_quantile({quantile}, sum by (le) (rate({target.select(metric + '_bucket')}[{window}])))"
+    return _quantile(target, target.convention.runtime.event_loop_lag, quantile, window)
 
 
 def db_pool_usage(target: Target) -> str | None:
@@ -91,18 +98,12 @@ def db_pool_size(target: Target) -> str | None:
 
 
 def db_wait_time(target: Target, quantile: float, window: str) -> str | None:
-    metric = target.convention.runtime.db_connection_wait_time
-    if not metric:
-        return None
-    return f"histogram_quantile({quantile}, sum by (le) (rate({target.select(metric + '_bucket')}[{window}])))"
+    return _quantile(target, target.convention.runtime.db_connection_wait_time, quantile, window)
 
 
 def db_operation_duration(target: Target, quantile: float, window: str) -> str | None:
-    metric = target.convention.runtime.db_operation_duration
-    if not metric:
-        return None
-    return (f"histogram_quantile({quantile}, sum by (le, {names.DB_OPERATION_LABEL}) "
-            f"(rate({target.select(metric + '_bucket')}[{window}])))")
+    return _quantile(target, target.convention.runtime.db_operation_duration, quantile, window,
+                     (names.DB_OPERATION_LABEL,))
 
 
 def queue_depth(target: Target) -> str | None:
@@ -186,10 +187,7 @@ def cpu_cores_used(target: Target, window: str) -> str | None:
 
 
 def job_duration(target: Target, quantile: float, window: str) -> str | None:
-    metric = target.convention.runtime.job_duration
-    if not metric:
-        return None
-    return f"histogram_quantile({quantile}, sum by (le) (rate({target.select(metric + '_bucket')}[{window}])))"
+    return _quantile(target, target.convention.runtime.job_duration, quantile, window)
 
 
 def startup_duration(target: Target) -> str | None:

@@ -35,7 +35,7 @@ def every_query(service: Service) -> list[str]:
                 params = inspect.signature(function).parameters
                 args = {"target": target, "service": service, "window": window, "quantile": 0.99,
                         "horizon_seconds": 3600, "group": ("level",)}
-                if function.__module__ == runtime.__name__:
+                if function.__module__ == runtime.__name__ and not name.startswith("_"):
                     found.append(function(**{k: v for k, v in args.items() if k in params}))
             for s in service.slos:
                 found += [slo.total_rate(target, s, window), slo.bad_rate(target, s, window),
