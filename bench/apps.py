@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demo_service.app import create_app
 from demo_service.middleware import TelemetryMiddleware
 from demo_service.settings import Settings
+from obsgen.conventions import OTEL
 
 # Ablations of (b), for finding where its overhead goes: `overhead.py --variants a,b,b-nolog,...`
 ABLATIONS: dict[str, str] = {
@@ -89,9 +90,10 @@ class RouteHistogram:
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
         self.hist = Histogram(
-            "http_server_request_duration_seconds",
+            OTEL.duration_histogram,
             "HTTP server request duration.",
-            ["http_route", "http_request_method", "http_response_status_code"],
+            [OTEL.route_label, OTEL.method_label, OTEL.status_label],
+            buckets=OTEL.buckets,
             registry=registry,
         )
 

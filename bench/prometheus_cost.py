@@ -32,8 +32,9 @@ from pathlib import Path
 from bench.build_scaling import spec_with_services
 from bench.common import free_port, median, table
 from bench.harness import LOAD_CPU, SERVER_CPU, pinned, start_server, wait_http
+from obsgen.conventions import OTEL
 
-DURATION = "http_server_request_duration_seconds"
+DURATION = OTEL.duration_histogram
 _SAMPLE = re.compile(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$")
 _GROWING = ("_total", "_bucket", "_count", "_sum")
 
@@ -77,7 +78,7 @@ def series_per_route(text: str) -> tuple[dict[str, int], int]:
             continue
         total += 1
         if m.group(1).startswith(DURATION):
-            route = re.search(r'http_route="([^"]*)"', m.group(2) or "")
+            route = re.search(OTEL.route_label + r'="([^"]*)"', m.group(2) or "")
             per_route[route.group(1) if route else "?"] += 1
     return dict(per_route), total
 
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     exposition = demo_exposition()
     per_route, total = series_per_route(exposition)
     print("series the demo exposes (after one request per route/status; text format, _created included)")
-    print(table(["http_route", f"{DURATION}_* series"], sorted(per_route.items())))
+    print(table([OTEL.route_label, f"{DURATION}_* series"], sorted(per_route.items())))
     combos = sum(1 for line in exposition.splitlines() if line.startswith(DURATION + "_count"))
     per_combo = sum(per_route.values()) // max(combos, 1)
     print(f"per route x method x status: {per_combo} series (buckets + _sum + _count + _created; "
