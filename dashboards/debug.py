@@ -64,7 +64,7 @@ def extra_variables(service: Service) -> list[Template]:
 def _signals(service: Service) -> list[Slot]:
     target = dashboard_target(service)
     route = service.convention.route_label
-    latency = [(http.latency_quantile_for_routes(target, q, RATE_INTERVAL, ROUTE, (route,)),
+    latency = [(http.latency_quantile(target, q, RATE_INTERVAL, (route,), ROUTE),
                 f"p{int(q * 100)} {{{{{route}}}}}") for q in (0.5, 0.95, 0.99)]
     traffic = [(http.request_rate(target, RATE_INTERVAL, (route,), ROUTE), f"requests {{{{{route}}}}}"),
                (http.error_rate(target, RATE_INTERVAL, (route,), ROUTE), f"5xx {{{{{route}}}}}")]

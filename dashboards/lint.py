@@ -21,7 +21,6 @@ UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 NO_UNIT_TYPES = {"logs", "text", "row", "alertlist", "news", "dashlist", "traces", "nodeGraph"}
 NO_TARGET_TYPES = {"text", "row", "news", "dashlist", "alertlist"}
 COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
-AGGREGATING_FUNCTIONS = {"histogram_quantile"}  # reads buckets, but needs `sum by (le)` inside
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:.][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
                        r"|\[\[([A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]")
 _COUNTER_CALL = re.compile(r"\b(rate|irate|increase)\s*\(")

@@ -39,6 +39,11 @@ def dashboard_target(service: Service, variable: str = "service") -> Target:
     return Target(service.convention, f'{service.selector.label}=~"${variable}"', service.name)
 
 
+def route_matcher(target: Target, route_regex: str | None) -> str:
+    """A matcher on the route label, or "" when no route filter applies."""
+    return f'{target.convention.route_label}=~"{route_regex}"' if route_regex else ""
+
+
 def by(labels: tuple[str, ...]) -> str:
     """An aggregation clause, empty when there is nothing to group by."""
     return f" by ({', '.join(labels)})" if labels else ""

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from obsgen.queries.base import Target, by
+from obsgen.queries.base import Target, by, route_matcher
 
-
-def _route(target: Target, route_regex: str | None) -> str:
-    return f'{target.convention.route_label}=~"{route_regex}"' if route_regex else ""
 
 
 def request_rate(target: Target, window: str, group: tuple[str, ...] = (),
                  route_regex: str | None = None) -> str:
     """Requests per second."""
-    series = target.select(target.convention.requests_counter, _route(target, route_regex))
+    series = target.select(target.convention.requests_counter, route_matcher(target, route_regex))
     return f"sum{by(group)} (rate({series}[{window}]))"
 
 
@@ -25,7 +22,7 @@ def error_rate(target: Target, window: str, group: tuple[str, ...] = (),
                route_regex: str | None = None) -> str:
     """5xx responses per second."""
     series = target.select(target.convention.requests_counter, error_selector(target),
-                           _route(target, route_regex))
+                           route_matcher(target, route_regex))
     return f"sum{by(group)} (rate({series}[{window}]))"
 
 
@@ -43,16 +40,13 @@ def status_class_rate(target: Target, window: str) -> str:
 
 
 def latency_quantile(target: Target, quantile: float, window: str,
-                     group: tuple[str, ...] = ()) -> str:
-    """A latency quantile from the duration histogram (seconds)."""
+                     group: tuple[str, ...] = (), route_regex: str | None = None) -> str:
+    """A latency quantile from the duration histogram (seconds), optionally of some routes."""
     conv = target.convention
-    series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"')
-    return f"histogram_quantile({quantile}, sum by (le{''.join(', ' + g for g in group)}) (rate({series}[{window}])))"
-
-
-def latency_heatmap(target: Target, window: str) -> str:
-    """Bucket rates for a heatmap panel (format: heatmap)."""
-    return f"sum by (le) (rate({target.select(target.convention.bucket())}[{window}]))"
+    series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"',
+                           route_matcher(target, route_regex))
+    labels = ", ".join(("le", *group))
+    return f"histogram_quantile({quantile}, sum by ({labels}) (rate({series}[{window}])))"
 
 
 def active_requests(target: Target) -> str | None:
@@ -66,16 +60,7 @@ def top_error_routes(target: Target, window: str, k: int = 5) -> str:
     return f"topk({k}, {error_rate(target, window, (target.convention.route_label,))} > 0)"
 
 
-def latency_quantile_for_routes(target: Target, quantile: float, window: str, route_regex: str,
-                                group: tuple[str, ...] = ()) -> str:
-    """A latency quantile restricted to routes matching ``route_regex`` (debug drill-down)."""
-    conv = target.convention
-    series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"',
-                           _route(target, route_regex))
-    return f"histogram_quantile({quantile}, sum by (le{''.join(', ' + g for g in group)}) (rate({series}[{window}])))"
-
-
 def latency_heatmap_for_routes(target: Target, window: str, route_regex: str) -> str:
     """Bucket rates of the routes matching ``route_regex`` for a heatmap (format: heatmap)."""
-    series = target.select(target.convention.bucket(), _route(target, route_regex))
+    series = target.select(target.convention.bucket(), route_matcher(target, route_regex))
     return f"sum by (le) (rate({series}[{window}]))"

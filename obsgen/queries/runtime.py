@@ -97,10 +97,6 @@ def db_pool_size(target: Target) -> str | None:
     return f"sum({target.select(metric)})" if metric else None
 
 
-def db_wait_time(target: Target, quantile: float, window: str) -> str | None:
-    return _quantile(target, target.convention.runtime.db_connection_wait_time, quantile, window)
-
-
 def db_operation_duration(target: Target, quantile: float, window: str) -> str | None:
     return _quantile(target, target.convention.runtime.db_operation_duration, quantile, window,
                      (names.DB_OPERATION_LABEL,))
@@ -126,13 +122,6 @@ def job_rate(target: Target, window: str) -> str | None:
         return None
     return f"sum by ({names.JOB_OUTCOME_LABEL}) (rate({target.select(metric)}[{window}]))"
 
-
-def job_failure_rate(target: Target, window: str) -> str | None:
-    metric = target.convention.runtime.jobs
-    if not metric:
-        return None
-    failed = target.select(metric, f'{names.JOB_OUTCOME_LABEL}=~"failure|dropped"')
-    return f"sum(rate({failed}[{window}]))"
 
 
 def log_rate(target: Target, window: str, group: tuple[str, ...] = ()) -> str | None:

@@ -12,21 +12,18 @@ from obsgen import conventions as names
 from obsgen.conventions import le_matcher
 from obsgen.durations import parse_duration
 from obsgen.model import Service, Slo, SloKind, Tier
-from obsgen.queries.base import Target
+from obsgen.queries.base import Target, route_matcher
 from obsgen.queries.http import error_selector
 
 SHORT_WINDOW = "5m"  # the resolution of the recorded rates the period ratio sums
 
-
-def _route(target: Target, slo: Slo) -> str:
-    return f'{target.convention.route_label}=~"{slo.route_regex}"' if slo.route_regex else ""
 
 
 def total_rate(target: Target, slo: Slo, window: str) -> str:
     """Events of the SLI per second: requests (availability) or timed requests (latency)."""
     conv = target.convention
     metric = conv.requests_counter if slo.kind is SloKind.AVAILABILITY else conv.count()
-    return f"sum(rate({target.select(metric, _route(target, slo))}[{window}]))"
+    return f"sum(rate({target.select(metric, route_matcher(target, slo.route_regex))}[{window}]))"
 
 
 def bad_rate(target: Target, slo: Slo, window: str) -> str:
@@ -37,10 +34,10 @@ def bad_rate(target: Target, slo: Slo, window: str) -> str:
     conv = target.convention
     total = total_rate(target, slo, window)
     if slo.kind is SloKind.AVAILABILITY:
-        bad = target.select(conv.requests_counter, error_selector(target), _route(target, slo))
+        bad = target.select(conv.requests_counter, error_selector(target), route_matcher(target, slo.route_regex))
         return f"(sum(rate({bad}[{window}])) or 0 * {total})"
     assert slo.threshold_seconds is not None
-    good = target.select(conv.bucket(), le_matcher(slo.threshold_seconds), _route(target, slo))
+    good = target.select(conv.bucket(), le_matcher(slo.threshold_seconds), route_matcher(target, slo.route_regex))
     return f"({total} - sum(rate({good}[{window}])))"
 
 

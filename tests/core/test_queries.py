@@ -30,7 +30,7 @@ def every_query(service: Service) -> list[str]:
             found += [http.request_rate(target, window, ("http_route",)), http.error_rate(target, window),
                       http.error_ratio(target, window, (target.convention.route_label,)),
                       http.status_class_rate(target, window), http.latency_quantile(target, 0.99, window, ("x",)),
-                      http.latency_heatmap(target, window), http.active_requests(target)]
+                      http.active_requests(target)]
             for name, function in inspect.getmembers(runtime, inspect.isfunction):
                 params = inspect.signature(function).parameters
                 args = {"target": target, "service": service, "window": window, "quantile": 0.99,
