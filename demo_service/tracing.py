@@ -68,10 +68,12 @@ def _exporters(settings: Settings) -> tuple[Any, Any]:
         return HS(endpoint=f"{base}/v1/traces", timeout=timeout), HL(
             endpoint=f"{base}/v1/logs", timeout=timeout
         )
-    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GL
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GS
+    from demo_service.otlp_grpc import WireLogExporter, WireSpanExporter
 
-    return GS(endpoint=endpoint, timeout=timeout), GL(endpoint=endpoint, timeout=timeout)
+    return (
+        WireSpanExporter(endpoint=endpoint, timeout=timeout),
+        WireLogExporter(endpoint=endpoint, timeout=timeout),
+    )
 
 
 @dataclass
