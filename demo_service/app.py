@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TextIO
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from demo_service import admin, api, ops
+from demo_service.access_log import AccessLog
 from demo_service.db import Database
 from demo_service.faults import DatabaseUnavailable, InjectedError
 from demo_service.metrics import ServiceMetrics
@@ -94,6 +96,7 @@ def create_app(
         TelemetryMiddleware,
         metrics=metrics,
         tracer=telemetry.tracer,
+        access_log=AccessLog(log_stream or sys.stdout, metrics, telemetry.logger_provider),
         unmatched_route=metrics.convention.unmatched_route,
         log_access=settings.access_log,
     )

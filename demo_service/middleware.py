@@ -8,7 +8,6 @@ to the convention's ``unmatched`` value: a random-URL flood adds zero series.
 
 from __future__ import annotations
 
-import logging
 import time
 from random import getrandbits as _random_bits
 from typing import Any
@@ -19,6 +18,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from demo_service.access_log import AccessLog
 from demo_service.logs import request_id_var
 from demo_service.metrics import ServiceMetrics
 
@@ -28,7 +28,6 @@ _KNOWN_METHODS = frozenset(
 _PROPAGATOR = TraceContextTextMapPropagator()
 _REQUEST_ID = b"x-request-id"
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
-access_log = logging.getLogger("demo_service.access")
 
 
 def _request_id(raw: bytes | None) -> str:
@@ -48,6 +47,7 @@ class TelemetryMiddleware:
         *,
         metrics: ServiceMetrics,
         tracer: trace.Tracer,
+        access_log: AccessLog,
         unmatched_route: str,
         excluded: frozenset[str] = frozenset({"/healthz", "/readyz", "/metrics"}),
         log_access: bool = False,
@@ -55,6 +55,7 @@ class TelemetryMiddleware:
         self.app = app
         self.metrics = metrics
         self.tracer = tracer
+        self.access_log = access_log
         self.unmatched = unmatched_route
         self.excluded = excluded
         self.log_access = log_access
@@ -113,7 +114,7 @@ class TelemetryMiddleware:
             (_REQUEST_ID, request_id.encode()),
             (b"traceparent", b"00-%032x-%016x-%02x" % (sc.trace_id, sc.span_id, sc.trace_flags)),
         ]
-        state = _Exchange(self, scope, method, started, span)
+        state = _Exchange(self, scope, method, started, span, request_id)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -132,7 +133,9 @@ class TelemetryMiddleware:
             otel_context.detach(ctx_token)
             request_id_var.reset(rid_token)
 
-    def record(self, scope: Scope, method: str, status: int, started: float, span: Span) -> None:
+    def record(
+        self, scope: Scope, method: str, status: int, started: float, span: Span, request_id: str
+    ) -> None:
         """Histogram sample (exemplar when sampled), span name/status, access line; end span."""
         route_obj = scope.get("route")
         route = getattr(route_obj, "path_format", None) or self.unmatched
@@ -152,30 +155,32 @@ class TelemetryMiddleware:
             span.set_status(Status(StatusCode.ERROR))
             span.set_attribute("error.type", str(status))
         if self.log_access or status >= 500:
-            access_log.log(
-                logging.ERROR if status >= 500 else logging.INFO,
-                "%s %s %d",
-                method,
-                route,
-                status,
-                extra={"http_status": status, "duration_ms": round(elapsed * 1000, 2)},
-            )
+            self.access_log.write(method, route, status, round(elapsed * 1000, 2), ctx, request_id)
         span.end()
 
 
 class _Exchange:
     """Per-request state shared by ``send_wrapper`` and the ``finally`` clause."""
 
-    __slots__ = ("done", "method", "mw", "scope", "span", "started", "status")
+    __slots__ = ("done", "method", "mw", "request_id", "scope", "span", "started", "status")
 
     def __init__(
-        self, mw: TelemetryMiddleware, scope: Scope, method: str, started: float, span: Span
+        self,
+        mw: TelemetryMiddleware,
+        scope: Scope,
+        method: str,
+        started: float,
+        span: Span,
+        request_id: str,
     ) -> None:
         self.mw, self.scope, self.method, self.started, self.span = mw, scope, method, started, span
+        self.request_id = request_id
         self.status = 500  # an exception before the response starts becomes a 500
         self.done = False
 
     def finish(self) -> None:
         if not self.done:
             self.done = True
-            self.mw.record(self.scope, self.method, self.status, self.started, self.span)
+            self.mw.record(
+                self.scope, self.method, self.status, self.started, self.span, self.request_id
+            )

@@ -1,0 +1,68 @@
+"""The per-request access line: stdout JSON and OTLP record, same text, counted, level-gated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.demo_service.conftest import TOKEN, body
+
+
+def _access(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if r.get("logger") == "demo_service.access"]
+
+
+def test_access_line_on_stdout_and_otlp_with_route_template_and_ids(receiver, start_service):
+    svc = start_service(
+        {"DEMO_ACCESS_LOG": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+    )
+    with svc.client() as c:
+        pid = c.post("/profiles", json={"name": "Al", "email": "al@example.org"}).json()["id"]
+        r = c.get(f"/profiles/{pid}", headers={"X-Request-ID": "req-access-1"})
+    assert r.status_code == 200
+    trace_hex, span_hex = r.headers["traceparent"].split("-")[1:3]
+    lines = [l for l in _access(svc.logs.records()) if l["request_id"] == "req-access-1"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["message"] == "GET /profiles/{profile_id} 200"  # the template, not the id
+    assert line["level"] == "info" and line["http_status"] == 200
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert (line["trace_id"], line["span_id"]) == (trace_hex, span_hex)
+    assert line["timestamp"].endswith("Z") and len(line["timestamp"]) == 24
+
+    def exported() -> list[Any]:
+        return [x for x in receiver.logs() if body(x).get("request_id") == "req-access-1"]
+
+    recs = receiver.wait_for(exported)
+    assert len(recs) == 1
+    assert body(recs[0]) == line  # the OTLP body is the very stdout line
+    assert recs[0].severity_text == "INFO" and recs[0].trace_id.hex() == trace_hex
+    attrs = {a.key: a.value for a in recs[0].attributes}
+    assert attrs["logger.name"].string_value == "demo_service.access"
+    assert attrs["http_status"].int_value == 200
+    # Both requests' lines are counted, so the log-flood alert sees access logging.
+    assert svc.sample("log_records_total", {"level": "info"}) >= 2
+
+
+def test_5xx_is_logged_at_error_even_with_access_logging_off(start_service):
+    svc = start_service({"DEMO_FAULT_TOKEN": TOKEN})
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with svc.client() as c:
+        assert c.get("/profiles").status_code == 200
+        c.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
+        assert c.get("/profiles").status_code == 500
+    lines = _access(svc.logs.records())
+    assert [(l["level"], l["message"]) for l in lines] == [("error", "GET /profiles 500")]
+    assert svc.sample("log_records_total", {"level": "error"}) >= 1
+
+
+def test_log_level_warning_keeps_error_lines_and_drops_info_lines(start_service):
+    svc = start_service(
+        {"DEMO_ACCESS_LOG": "true", "DEMO_LOG_LEVEL": "WARNING", "DEMO_FAULT_TOKEN": TOKEN}
+    )
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with svc.client() as c:
+        assert c.get("/profiles").status_code == 200
+        c.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
+        assert c.get("/profiles").status_code == 500
+    levels = {l["level"] for l in _access(svc.logs.records())}
+    assert levels == {"error"}
