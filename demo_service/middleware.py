@@ -154,7 +154,11 @@ class TelemetryMiddleware:
         if status >= 500:
             span.set_status(Status(StatusCode.ERROR))
             span.set_attribute("error.type", str(status))
-        if self.log_access or status >= 500:
+        # Access lines follow the trace's sampling decision (guide F7: sample logs), so every
+        # line has a trace to open; a 5xx is always written; with tracing off, every request.
+        if status >= 500 or (
+            self.log_access and (ctx.trace_flags.sampled or not ctx.is_valid)
+        ):
             self.access_log.write(method, route, status, round(elapsed * 1000, 2), ctx, request_id)
         span.end()
 

@@ -66,3 +66,27 @@ def test_log_level_warning_keeps_error_lines_and_drops_info_lines(start_service)
         assert c.get("/profiles").status_code == 500
     levels = {l["level"] for l in _access(svc.logs.records())}
     assert levels == {"error"}
+
+
+def test_access_lines_follow_the_trace_sampling_decision(start_service):
+    """At sampling 0 no success line is written (it would have no trace); a 5xx always is."""
+    svc = start_service(
+        {"DEMO_ACCESS_LOG": "true", "OTEL_TRACES_SAMPLER_ARG": "0", "DEMO_FAULT_TOKEN": TOKEN}
+    )
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with svc.client() as c:
+        for _ in range(5):
+            assert c.get("/profiles").status_code == 200
+        c.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
+        assert c.get("/profiles").status_code == 500
+    lines = _access(svc.logs.records())
+    assert [l["http_status"] for l in lines] == [500]
+
+
+def test_with_tracing_off_every_request_gets_its_line(start_service):
+    svc = start_service({"DEMO_ACCESS_LOG": "true", "OTEL_SDK_DISABLED": "true"})
+    with svc.client() as c:
+        for _ in range(3):
+            assert c.get("/profiles").status_code == 200
+    lines = _access(svc.logs.records())
+    assert len(lines) == 3 and all(l["trace_id"] == "" for l in lines)
