@@ -142,23 +142,23 @@ class TelemetryMiddleware:
         elapsed = time.perf_counter() - started
         child = self._duration_child(route, method, status)
         ctx = span.get_span_context()
-        if ctx.trace_flags.sampled:
+        sampled = ctx.trace_flags.sampled
+        if sampled:
             child.observe(elapsed, {"trace_id": format(ctx.trace_id, "032x")})
         else:
             child.observe(elapsed)
-        if route_obj is not None:
-            span.update_name(f"{method} {route}")
-            span.set_attributes({"http.route": route, "http.response.status_code": status})
-        else:
-            span.set_attribute("http.response.status_code", status)
-        if status >= 500:
-            span.set_status(Status(StatusCode.ERROR))
-            span.set_attribute("error.type", str(status))
+        if span.is_recording():  # an unsampled span drops all of this: skip building it
+            if route_obj is not None:
+                span.update_name(f"{method} {route}")
+                span.set_attributes({"http.route": route, "http.response.status_code": status})
+            else:
+                span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+                span.set_attribute("error.type", str(status))
         # Access lines follow the trace's sampling decision (guide F7: sample logs), so every
         # line has a trace to open; a 5xx is always written; with tracing off, every request.
-        if status >= 500 or (
-            self.log_access and (ctx.trace_flags.sampled or not ctx.is_valid)
-        ):
+        if status >= 500 or (self.log_access and (sampled or not ctx.is_valid)):
             self.access_log.write(method, route, status, round(elapsed * 1000, 2), ctx, request_id)
         span.end()
 
