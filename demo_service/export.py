@@ -3,7 +3,9 @@
 The SDK's batch processors block shutdown for up to 30 s when the collector is unreachable and
 count nothing they drop. This one: ``offer`` never blocks (a full queue drops and counts), one
 daemon thread exports batches, and ``shutdown(deadline)`` flushes what it can before the deadline,
-then counts the rest as dropped and returns.
+then counts the rest as dropped and returns. A collector that is down (its last export failed,
+or the current one has been retrying for over a second) is not waited for at all: shutdown then
+interrupts the exporter's retries and returns, instead of spending the whole grace period on it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from prometheus_client import Counter
 T = TypeVar("T")
 log = logging.getLogger("demo_service.export")
 ExportFn = Callable[[Sequence[Any]], bool]
+STALLED_SECONDS = 1.0  # an export retrying this long means the collector is unreachable
 
 
 class BoundedExporter(Generic[T]):
@@ -52,6 +55,9 @@ class BoundedExporter(Generic[T]):
         self._stopping = False
         self.dropped_total = 0
         self._in_flight = 0
+        self._in_flight_since: float | None = None
+        self._last_ok: bool | None = None
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"otlp-{signal}", daemon=True)
         self._thread.start()
 
@@ -81,6 +87,7 @@ class BoundedExporter(Generic[T]):
             return False
         self._idle.clear()
         self._in_flight = len(batch)
+        self._in_flight_since = time.monotonic()
         try:
             ok = self._export(batch)
         except Exception:  # an exporter bug must not kill the thread
@@ -88,7 +95,9 @@ class BoundedExporter(Generic[T]):
             ok = False
         finally:
             self._in_flight = 0
+            self._in_flight_since = None
             self._idle.set()
+        self._last_ok = ok
         if ok:
             self._exported.inc(len(batch))
         else:
@@ -102,20 +111,38 @@ class BoundedExporter(Generic[T]):
             while self._export_once() and not self._stopping:
                 pass
 
+    def collector_down(self) -> bool:
+        """The last export failed, or the one in flight has been retrying for too long."""
+        since = self._in_flight_since
+        stalled = since is not None and time.monotonic() - since > STALLED_SECONDS
+        return self._last_ok is False or stalled
+
     def flush(self, deadline: float) -> bool:
-        """Export everything queued, unless ``deadline`` (monotonic) passes first."""
-        while time.monotonic() < deadline:
+        """Export everything queued, unless ``deadline`` (monotonic) passes first or the
+        collector is down (waiting would only delay the process's exit)."""
+        while time.monotonic() < deadline and not self.collector_down():
             if not self._queue and self._idle.is_set():
                 return True
             self._wake.set()
             time.sleep(0.01)
         return not self._queue and self._idle.is_set()
 
+    def _close_exporter(self) -> None:
+        if self._close is None or self._closed:
+            return
+        self._closed = True
+        try:
+            self._close()  # interrupts an exporter still retrying against a dead collector
+        except Exception:
+            log.exception("%s exporter close failed", self.signal)
+
     def shutdown(self, deadline: float) -> int:
         """Flush until ``deadline``, then stop; returns how many items were dropped in total."""
         self.flush(deadline)
         self._stopping = True
         self._wake.set()
+        if self.collector_down():
+            self._close_exporter()
         self._thread.join(max(0.0, deadline - time.monotonic()))
         # A batch still being exported past the deadline is lost too (counted when it fails).
         lost_in_flight = self._in_flight if self._thread.is_alive() else 0
@@ -123,9 +150,5 @@ class BoundedExporter(Generic[T]):
         self._queue.clear()
         if left:
             self._drop(left)
-        if self._close is not None:
-            try:
-                self._close()  # interrupts an exporter still retrying against a dead collector
-            except Exception:
-                log.exception("%s exporter close failed", self.signal)
+        self._close_exporter()
         return self.dropped_total + lost_in_flight

@@ -69,7 +69,7 @@ def test_unreachable_collector_fails_no_request_and_shutdown_is_bounded(start_pr
         {
             "OTEL_EXPORTER_OTLP_ENDPOINT": dead,
             "OTEL_BSP_MAX_QUEUE_SIZE": "100",
-            "DEMO_SHUTDOWN_GRACE_SECONDS": "2",
+            "DEMO_SHUTDOWN_GRACE_SECONDS": "8",
             "DEMO_SHUTDOWN_DRAIN_SECONDS": "0.2",
         }
     )
@@ -90,6 +90,7 @@ def test_unreachable_collector_fails_no_request_and_shutdown_is_bounded(start_pr
     proc.proc.send_signal(signal.SIGTERM)
     proc.proc.wait(15)
     elapsed = time.monotonic() - sent_at
-    assert elapsed < 4.5, f"shutdown with a dead collector took {elapsed:.1f}s"
+    # Not the 8 s grace: a collector that refuses exports is not waited for.
+    assert elapsed < 4, f"shutdown with a dead collector took {elapsed:.1f}s"
     final = next(r for r in proc.output() if r["message"] == "telemetry flushed")
     assert final["dropped"]["traces"] > 0  # and it says what was lost
