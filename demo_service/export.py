@@ -98,10 +98,15 @@ class BoundedExporter(Generic[T]):
             self._in_flight_since = None
             self._idle.set()
         self._last_ok = ok
+        size = len(batch)
+        # A failed SDK export leaves its frame in a reference cycle (result -> error ->
+        # traceback -> frame -> batch) that only a full GC frees: emptying the list frees the
+        # items now. Without it, a collector outage held ~95 MiB of dead spans (bench/README.md).
+        batch.clear()
         if ok:
-            self._exported.inc(len(batch))
+            self._exported.inc(size)
         else:
-            self._drop(len(batch))
+            self._drop(size)
         return True
 
     def _run(self) -> None:
