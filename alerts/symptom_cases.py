@@ -11,7 +11,7 @@ from alerts.rule import AlertRule
 from alerts.series import counter, gauge, line, selector
 from alerts.slo_cases import (ERROR_STATUS, HISTOGRAM_BOUND_LABEL, METHOD, OK_STATUS, RPS,
                               minutes)
-from alerts.symptoms import RESTART_COUNT, symptom_alerts
+from alerts.symptoms import symptom_alerts
 from obsgen import conventions as names
 from obsgen.conventions import format_bound
 from obsgen.model import Project, Service
@@ -57,8 +57,10 @@ def target_missing(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]
 
 def restarts(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
     metric = selector(s.convention.runtime.process_start_time or "", _sel(s))
-    n = RESTART_COUNT + 1
-    steps = [(2, 1000.0 * (i + 1)) for i in range(n)] + [(end + 1 - 2 * n, 1000.0 * (n + 1))]
+    n = s.thresholds.restarts_per_hour + 1
+    end = max(end, n + 3)  # room for n restarts a minute apart within the hour
+    step = 2 if 2 * n + 1 <= end else 1
+    steps = [(step, 1000.0 * (i + 1)) for i in range(n)] + [(end + 1 - step * n, 1000.0 * (n + 1))]
     return _pair(a, end, {metric: gauge(*steps)}, {metric: gauge((end + 1, 1000))},
                  (Firing({}, n),), f"the process restarted {n} times")
 
@@ -136,10 +138,15 @@ def db_pool(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
 def memory_trend(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
     limit = s.limits.memory_bytes
     rss = selector(s.convention.runtime.process_resident_memory or "", _sel(s))
-    start, slope = 0.1 * limit, 0.005 * limit  # +30% of the limit an hour
-    projected = (start + slope * end + slope * 240) / limit
+    horizon = round(s.thresholds.memory_exhaustion_hours * 60)  # minutes
+    # +30% of the limit an hour, or steeper when the horizon is short: the projection must be
+    # over the limit from the first minute the alert's `for` counts (end - for), with margin.
+    first = max(1, end - minutes(a.for_) - 1)
+    start, slope = 0.1 * limit, max(0.005 * limit, 1.2 * limit / (first + horizon))
+    projected = (start + slope * end + slope * horizon) / limit
     return _pair(a, end, {rss: line(start, slope, end)}, {rss: gauge((end + 1, 0.5 * limit))},
-                 (Firing({}, projected),), "memory grows 30% of the limit an hour")
+                 (Firing({}, projected),),
+                 f"memory grows {slope * 60 / limit:.0%} of the limit an hour")
 
 
 def memory(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:

@@ -18,9 +18,7 @@ from obsgen.model import Project, Service
 from obsgen.queries import symptoms as q
 from obsgen.queries.base import Target, rule_target
 
-RESTART_WINDOW = "1h"
-RESTART_COUNT = 3  # more restarts than this in RESTART_WINDOW is a crash loop (F6)
-MEMORY_HORIZON_SECONDS = 4 * 3600  # ticket when the trend reaches the limit within 4h (F3)
+RESTART_WINDOW = "1h"  # thresholds.restarts_per_hour counts restarts in this window
 
 Condition = Callable[[Project, Service, Target], "str | None"]
 
@@ -51,10 +49,10 @@ SYMPTOMS: tuple[Symptom, ...] = (
             _svc("No `up` series with SELECTOR=\"{{ $labels.SELECTOR }}\" exists for SERVICE: it is not deployed, or service discovery "
                  "lost it. Every other alert of SERVICE is blind until this is fixed."), "up"),
     Symptom("ProcessRestarts", "ticket", "1m",
-            lambda p, s, t: q.restarts_over(t, RESTART_WINDOW, RESTART_COUNT),
+            lambda p, s, t: q.restarts_over(t, RESTART_WINDOW, s.thresholds.restarts_per_hour),
             _svc("SERVICE restarted {{ $value | humanize }} times in " + RESTART_WINDOW),
-            _svc(f"SERVICE restarted {{{{ $value | humanize }}}} times in the last "
-                 f"{RESTART_WINDOW} (more than {RESTART_COUNT}): OOM kills, failing liveness "
+            _svc("SERVICE restarted {{ $value | humanize }} times in the last "
+                 + RESTART_WINDOW + " (more than {restarts}): OOM kills, failing liveness "
                  "probes or crashes at startup (guide F6)."), "process_start_time"),
     Symptom("RouteErrorRatioHigh", "page", "10m",
             lambda p, s, t: q.route_error_ratio_over(t, s.thresholds.error_ratio,
@@ -93,11 +91,13 @@ SYMPTOMS: tuple[Symptom, ...] = (
                  "(threshold {memory}; guide M8 keeps 20% headroom): OOM kills follow (F3)."),
             "process_resident_memory"),
     Symptom("MemoryExhaustionProjected", "ticket", "30m",
-            lambda p, s, t: q.memory_exhaustion_projected(t, s, MEMORY_HORIZON_SECONDS),
-            _svc("SERVICE: memory heads for {{ $value | humanizePercentage }} of its limit in 4h"),
+            lambda p, s, t: q.memory_exhaustion_projected(
+                t, s, round(s.thresholds.memory_exhaustion_hours * 3600)),
+            _svc("SERVICE: memory heads for {{ $value | humanizePercentage }} of its limit in "
+                 "{memory_horizon}"),
             _svc("At the last hour's growth, SERVICE's resident memory reaches "
-                 "{{ $value | humanizePercentage }} of its limit within 4h: a leak or unbounded "
-                 "background tasks (guide F3)."), "process_resident_memory"),
+                 "{{ $value | humanizePercentage }} of its limit within {memory_horizon}: a leak "
+                 "or unbounded background tasks (guide F3)."), "process_resident_memory"),
     Symptom("CpuSaturated", "ticket", "15m",
             lambda p, s, t: q.cpu_over(t, s, s.thresholds.cpu_ratio),
             _svc("SERVICE: CPU at {{ $value | humanizePercentage }} of its limit"),
@@ -134,7 +134,9 @@ def _threshold_text(service: Service) -> dict[str, str]:
     return {"error_ratio": pct(t.error_ratio), "latency_p99": f"{t.latency_p99_seconds:g}",
             "event_loop_lag": f"{t.event_loop_lag_seconds:g}", "db_pool": pct(t.db_pool_ratio),
             "memory": pct(t.memory_ratio), "cpu": pct(t.cpu_ratio),
-            "queue": pct(t.queue_fill_ratio), "log_rate": f"{t.log_rate_per_second:g}"}
+            "queue": pct(t.queue_fill_ratio), "log_rate": f"{t.log_rate_per_second:g}",
+            "restarts": str(t.restarts_per_hour),
+            "memory_horizon": f"{t.memory_exhaustion_hours:g}h"}
 
 
 def symptom_alert(project: Project, service: Service, symptom: Symptom) -> AlertRule | None:
@@ -149,6 +151,7 @@ def symptom_alert(project: Project, service: Service, symptom: Symptom) -> Alert
         description, summary = description.replace(word, value), summary.replace(word, value)
     for placeholder, value in _threshold_text(service).items():
         description = description.replace(f"{{{placeholder}}}", value)
+        summary = summary.replace(f"{{{placeholder}}}", value)
     return AlertRule(
         name=symptom.name, expr=expr, for_=symptom.for_, severity=symptom.severity,
         labels={**project.extra_labels, names.SERVICE_LABEL: service.name},

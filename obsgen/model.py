@@ -69,6 +69,8 @@ class SymptomThresholds:
     queue_fill_ratio: float = 0.8  # of the queue capacity
     log_rate_per_second: float = 100.0  # logging flood
     db_pool_ratio: float = 0.9  # of the DB pool's connections in use (F2, M7)
+    restarts_per_hour: int = 3  # more restarts than this within an hour is a crash loop (F6)
+    memory_exhaustion_hours: float = 4.0  # ticket when memory's trend hits the limit this soon (F3)
 
 
 @dataclass(frozen=True)

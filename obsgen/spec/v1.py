@@ -236,9 +236,10 @@ def _read_thresholds(node: Node | None) -> SymptomThresholds | None:
     names = tuple(f.name for f in fields(SymptomThresholds))
     node.check_keys(names)
     ratios = ("error_ratio", "memory_ratio", "cpu_ratio", "queue_fill_ratio", "db_pool_ratio")
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
     for key in names:
-        value = node.get(key, float, getattr(defaults, key), _ratio if key in ratios else _positive)
+        kind: type = int if key == "restarts_per_hour" else float
+        value = node.get(key, kind, getattr(defaults, key), _ratio if key in ratios else _positive)
         if value is None:
             return None
         values[key] = value

@@ -19,7 +19,11 @@ from tests.conftest import require_tool
 INSTRUMENTATOR_SPEC = default_spec_text().replace("convention: otel",
                                                   "convention: prometheus-fastapi-instrumentator")
 INSTRUMENTATOR_SPEC = INSTRUMENTATOR_SPEC.replace("threshold_seconds: 0.25", "threshold_seconds: 0.5")
-SPECS = {"otel demo": default_spec_text(), "instrumentator": INSTRUMENTATOR_SPEC}
+_LAG = "      event_loop_lag_seconds: 0.1 # blocking code in async handlers\n"
+CUSTOM_SPEC = default_spec_text().replace(
+    _LAG, _LAG + "      restarts_per_hour: 5\n      memory_exhaustion_hours: 0.5\n")
+SPECS = {"otel demo": default_spec_text(), "instrumentator": INSTRUMENTATOR_SPEC,
+         "custom thresholds": CUSTOM_SPEC}
 
 
 @pytest.fixture(scope="module", params=list(SPECS))
@@ -142,3 +146,29 @@ def test_humanize_matches_prometheus(value: float, text: str) -> None:
 
 def test_humanize_percentage_matches_prometheus() -> None:
     assert humanize_percentage(0.0216) == "2.16%"
+
+
+def test_restart_and_memory_horizon_thresholds_come_from_the_spec() -> None:
+    assert CUSTOM_SPEC != default_spec_text()
+    output = render(load_text(CUSTOM_SPEC, "custom.yaml"))
+    rules = {r["alert"]: r for a in output.artifacts if a.path.endswith(".alerts.yaml")
+             for g in a.data["groups"] for r in g["rules"]}
+    restarts, memory = rules["ProcessRestarts"], rules["MemoryExhaustionProjected"]
+    assert restarts["expr"].rstrip().endswith("> 5")
+    assert "more than 5" in restarts["annotations"]["description"]
+    assert ", 1800)" in memory["expr"]  # predict_linear 30 min ahead
+    assert memory["annotations"]["summary"].endswith("in 0.5h")
+    assert "within 0.5h" in memory["annotations"]["description"]
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("restarts_per_hour: 2.5", "restarts_per_hour: must be an integer"),
+    ("memory_exhaustion_hours: 0", "memory_exhaustion_hours"),
+])
+def test_bad_restart_or_horizon_threshold_is_a_located_error(line: str, problem: str) -> None:
+    from obsgen.errors import ObsgenError
+
+    text = default_spec_text().replace(_LAG, _LAG + f"      {line}\n")
+    with pytest.raises(ObsgenError) as info:
+        load_text(text, "bad.yaml")
+    assert problem in str(info.value) and "bad.yaml:" in str(info.value)
