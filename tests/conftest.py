@@ -17,7 +17,8 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = f"{name} not found on PATH (install: apt-get install -y prometheus prometheus-alertmanager)"
+    message = (f"{name} not found on PATH (./scripts/test installs it: apt-get install -y "
+               "prometheus prometheus-alertmanager busybox)")
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)

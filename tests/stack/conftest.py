@@ -31,6 +31,7 @@ BUILD_OUTPUTS = (
     "build/grafana/provisioning",
     "build/prometheus/rules",
     "build/alertmanager/alertmanager.yml",
+    "build/runbooks",
 )
 SERVICE = "profiles"  # the bundled spec's service; Prometheus selects it with job="profiles"
 
@@ -225,6 +226,8 @@ def write_contract_build(root: Path, service: str = SERVICE) -> Path:
         ),
         encoding="utf-8",
     )
+    (build / "runbooks").mkdir(parents=True)
+    (build / "runbooks" / "README.md").write_text("# Runbooks\n", encoding="utf-8")
     return build
 
 

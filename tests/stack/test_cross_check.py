@@ -49,6 +49,8 @@ def _listen_ports(compose, collector, tempo, loki) -> dict[str, set[int]]:
         },
         "loki": {loki["server"]["http_listen_port"]},
     }
+    command = services["runbooks"]["command"]
+    ports["runbooks"] = {int(command[command.index("-p") + 1])}
     # No config file of ours sets these ports: their own healthcheck says where they listen.
     for name in ("prometheus", "alertmanager", "grafana"):
         url = healthcheck_url(services[name])
