@@ -78,9 +78,14 @@ class AccessLog:
             "duration_ms": duration_ms,
         }
         line = json.dumps(doc)
-        with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
+        try:
+            with self._lock:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+        except (OSError, ValueError):
+            # stdout gone (closed pipe, full disk): like logging's handleError, never fail the
+            # request over its log line; the OTLP copy below still goes out.
+            pass
         self._counts[level].inc()
         if self._otlp is not None:
             self._otlp.emit(

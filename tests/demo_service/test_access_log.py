@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.demo_service.conftest import TOKEN, body
+import httpx
+from prometheus_client import CollectorRegistry
+
+from demo_service.access_log import AccessLog
+from demo_service.app import create_app
+from demo_service.middleware import TelemetryMiddleware
+from tests.demo_service.conftest import TOKEN, body, settings_for
 
 
 def _access(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -90,3 +97,33 @@ def test_with_tracing_off_every_request_gets_its_line(start_service):
             assert c.get("/profiles").status_code == 200
     lines = _access(svc.logs.records())
     assert len(lines) == 3 and all(l["trace_id"] == "" for l in lines)
+
+
+class _BrokenStdout:
+    """stdout whose reader went away: every write fails as a closed pipe does."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_broken_stdout_never_fails_a_request(receiver):
+    registry = CollectorRegistry()
+    app = create_app(
+        settings_for({"DEMO_ACCESS_LOG": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}),
+        registry,
+        _BrokenStdout(),  # type: ignore[arg-type]
+    )
+    # Only the access line writes to this stream: logging's own handlers get a working one.
+    mw = next(m for m in app.user_middleware if m.cls is TelemetryMiddleware)
+    assert isinstance(mw.kwargs["access_log"], AccessLog)
+    transport = httpx.ASGITransport(app=app)
+
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return [(await c.get("/healthz")).status_code, (await c.get("/nope")).status_code]
+
+    assert asyncio.run(run()) == [200, 404]
+    assert registry.get_sample_value("log_records_total", {"level": "info"}) == 1
