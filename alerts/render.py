@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerts import alertmanager, kubernetes
+from alerts import alertmanager, grafana_alerting, kubernetes
 from alerts.runbooks import runbooks
 from alerts.lint import lint_groups
 from alerts.promtool_tests import test_file, tests_path
@@ -58,6 +58,11 @@ def render(project: Project) -> Output:
         if recording or alerting:
             artifacts.append(Artifact(kubernetes.path(service),
                                       kubernetes.prometheus_rule(service, recording + alerting)))
+        if alert_rules:
+            artifacts.append(Artifact(
+                grafana_alerting.path(service),
+                grafana_alerting.provisioning(project, service, alert_rules),
+                comment=grafana_alerting.comment(service)))
         all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
     artifacts += runbooks(project, all_alerts)
     artifacts.append(Artifact(alertmanager.PATH,
