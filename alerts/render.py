@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from alerts import alertmanager, kubernetes
+from alerts import alertmanager, grafana_alerting, kubernetes
 from alerts.runbooks import runbooks
-from alerts.slo_alerts import slo_alerts
-from alerts.symptoms import symptom_alerts
 from alerts.lint import lint_groups
 from alerts.promtool_tests import test_file, tests_path
 from alerts.recording import recording_groups
+from alerts.rule import AlertGroup
 from alerts.slo_alerts import slo_alert_groups
 from alerts.symptoms import symptom_group
 from obsgen.artifacts import Artifact, Output
@@ -24,10 +21,10 @@ def rules_path(service: str, kind: str) -> str:
     return f"{RULES_DIR}/{service}.{kind}.yaml"
 
 
-def alert_groups(project: Project, service: Service) -> tuple[list[dict[str, Any]], list[str]]:
+def alert_groups(project: Project, service: Service) -> tuple[list[AlertGroup], list[str]]:
     """SLO burn-rate groups (one per SLO) then the symptom group; notes for skipped alerts."""
     symptoms, notes = symptom_group(project, service)
-    groups = slo_alert_groups(project, service) + ([symptoms] if symptoms["rules"] else [])
+    groups = slo_alert_groups(project, service) + ([symptoms] if symptoms.alerts else [])
     return groups, notes
 
 
@@ -38,7 +35,8 @@ def render(project: Project) -> Output:
     counts = {"recording rules": 0, "alerts": 0}
     for service in project.services:
         recording = recording_groups(project, service)
-        alerting, skipped = alert_groups(project, service)
+        alert_rules, skipped = alert_groups(project, service)
+        alerting = [group.to_group() for group in alert_rules]
         notes += skipped
         counts["recording rules"] += sum(len(g["rules"]) for g in recording)
         counts["alerts"] += sum(len(g["rules"]) for g in alerting)
@@ -60,9 +58,12 @@ def render(project: Project) -> Output:
         if recording or alerting:
             artifacts.append(Artifact(kubernetes.path(service),
                                       kubernetes.prometheus_rule(service, recording + alerting)))
-        all_alerts += [(service, a) for slo in service.slos
-                       for a in slo_alerts(project, service, slo)]
-        all_alerts += [(service, a) for a in symptom_alerts(project, service)[0]]
+        if alert_rules:
+            artifacts.append(Artifact(
+                grafana_alerting.path(service),
+                grafana_alerting.provisioning(project, service, alert_rules),
+                comment=grafana_alerting.comment(service)))
+        all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
     artifacts += runbooks(project, all_alerts)
     artifacts.append(Artifact(alertmanager.PATH,
                               alertmanager.alertmanager_config(project.alerting)))

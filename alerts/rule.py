@@ -40,3 +40,16 @@ class AlertRule:
         """The Prometheus rule-file entry, keys in the order people read them."""
         return {"alert": self.name, "expr": self.expr, "for": self.for_,
                 "labels": dict(sorted(self.all_labels.items())), "annotations": self.annotations}
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """A named group of alerts, kept as AlertRules so every output format (rule file,
+    PrometheusRule, Grafana provisioning) groups and names the same alerts the same way."""
+
+    name: str
+    alerts: tuple[AlertRule, ...]
+
+    def to_group(self) -> dict[str, Any]:
+        """The Prometheus rule-file group."""
+        return {"name": self.name, "rules": [a.to_rule() for a in self.alerts]}

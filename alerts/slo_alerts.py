@@ -7,11 +7,9 @@ can say how bad it is; the tier's numbers are spelled out so the page explains i
 
 from __future__ import annotations
 
-from typing import Any
-
 from alerts.links import SLO_PANELS, dashboard_url, panel_sentence, runbook_url
 from alerts.recording import slo_labels
-from alerts.rule import AlertRule
+from alerts.rule import AlertGroup, AlertRule
 from obsgen.model import Project, Service, Slo, SloKind, Tier
 from obsgen.queries import slo as q
 
@@ -68,8 +66,8 @@ def slo_alerts(project: Project, service: Service, slo: Slo) -> list[AlertRule]:
     return [slo_alert(project, service, slo, tier) for tier in project.alerting.tiers]
 
 
-def slo_alert_groups(project: Project, service: Service) -> list[dict[str, Any]]:
+def slo_alert_groups(project: Project, service: Service) -> list[AlertGroup]:
     """One group per SLO, next to (and named like) its recording-rule group."""
-    return [{"name": f"obsgen-{service.name}-{slo.name}-alerts",
-             "rules": [a.to_rule() for a in slo_alerts(project, service, slo)]}
+    return [AlertGroup(f"obsgen-{service.name}-{slo.name}-alerts",
+                       tuple(slo_alerts(project, service, slo)))
             for slo in service.slos if project.alerting.tiers]

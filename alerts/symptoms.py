@@ -9,10 +9,10 @@ note, never emitted as a rule that cannot fire.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from alerts.links import PANELS, dashboard_url, panel_sentence, runbook_url
-from alerts.rule import AlertRule
+from alerts.rule import AlertGroup, AlertRule
 from obsgen import conventions as names
 from obsgen.model import Project, Service
 from obsgen.queries import symptoms as q
@@ -174,6 +174,6 @@ def symptom_alerts(project: Project, service: Service) -> tuple[list[AlertRule],
     return rules, notes
 
 
-def symptom_group(project: Project, service: Service) -> tuple[dict[str, Any], list[str]]:
+def symptom_group(project: Project, service: Service) -> tuple[AlertGroup, list[str]]:
     rules, notes = symptom_alerts(project, service)
-    return {"name": f"obsgen-{service.name}-symptoms", "rules": [r.to_rule() for r in rules]}, notes
+    return AlertGroup(f"obsgen-{service.name}-symptoms", tuple(rules)), notes

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from obsgen.artifacts import HEADER, Artifact, serialize
 from obsgen.errors import ObsgenError
 from obsgen.writer import MARKER, diff_tree, read_tree, write_tree
 
@@ -34,3 +36,16 @@ def test_diff_names_missing_changed_and_extra_files(tmp_path: Path) -> None:
     assert diff_tree({"same": b"1", "changed": b"new", "missing": b"m"}, tmp_path / "b") == [
         "changed  changed", "extra    extra", "missing  missing"]
     assert diff_tree({"same": b"1"}, tmp_path / "nothing") == ["missing  same"]
+
+
+def test_a_yaml_artifact_comment_follows_the_header_as_comment_lines() -> None:
+    text = serialize(Artifact("a/b.yaml", {"k": 1}, comment="first line\n\nthird line"),
+                     "spec.yaml").decode()
+    assert text.splitlines() == [
+        "# " + HEADER.format(source="spec.yaml"), "# first line", "#", "# third line", "k: 1"]
+    assert yaml.safe_load(text) == {"k": 1}
+
+
+def test_a_comment_on_a_file_without_comments_is_a_renderer_bug() -> None:
+    with pytest.raises(ValueError, match="only YAML"):
+        serialize(Artifact("a/b.json", {"k": 1}, comment="lost"), "spec.yaml")
