@@ -3,9 +3,11 @@
 The SDK's batch processors block shutdown for up to 30 s when the collector is unreachable and
 count nothing they drop. This one: ``offer`` never blocks (a full queue drops and counts), one
 daemon thread exports batches, and ``shutdown(deadline)`` flushes what it can before the deadline,
-then counts the rest as dropped and returns. A collector that is down (its last export failed,
-or the current one has been retrying for over a second) is not waited for at all: shutdown then
-interrupts the exporter's retries and returns, instead of spending the whole grace period on it.
+then counts the rest as dropped and returns. The flush waits for the export in flight (the
+SDK exporter bounds each call by its own timeout, retries included); if an export fails DURING
+the flush, the collector is refusing: the flush stops there, and shutdown closes the exporter
+instead of spending the rest of the grace period retrying. A failure before shutdown began
+proves nothing about the collector now, so it never cuts a flush short.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from prometheus_client import Counter
 T = TypeVar("T")
 log = logging.getLogger("demo_service.export")
 ExportFn = Callable[[Sequence[Any]], bool]
-STALLED_SECONDS = 1.0  # an export retrying this long means the collector is unreachable
 
 
 class BoundedExporter(Generic[T]):
@@ -54,10 +55,11 @@ class BoundedExporter(Generic[T]):
         self._idle.set()
         self._stopping = False
         self.dropped_total = 0
+        self._count_lock = threading.Lock()  # dropped_total is added to from two threads
         self._in_flight = 0
-        self._in_flight_since: float | None = None
-        self._last_ok: bool | None = None
+        self._failures = 0  # failed exports so far: a flush watches it grow
         self._closed = False
+        self.refused = False  # the last flush stopped because an export failed during it
         self._thread = threading.Thread(target=self._run, name=f"otlp-{signal}", daemon=True)
         self._thread.start()
 
@@ -71,7 +73,8 @@ class BoundedExporter(Generic[T]):
             self._wake.set()
 
     def _drop(self, n: int) -> None:
-        self.dropped_total += n
+        with self._count_lock:
+            self.dropped_total += n
         self._dropped.inc(n)
 
     def _take(self) -> list[T]:
@@ -86,27 +89,25 @@ class BoundedExporter(Generic[T]):
         if not batch:
             return False
         self._idle.clear()
-        self._in_flight = len(batch)
-        self._in_flight_since = time.monotonic()
+        size = self._in_flight = len(batch)
         try:
-            ok = self._export(batch)
-        except Exception:  # an exporter bug must not kill the thread
-            log.exception("%s export raised", self.signal)
-            ok = False
-        finally:
+            try:
+                ok = self._export(batch)
+            except Exception:  # an exporter bug must not kill the thread
+                log.exception("%s export raised", self.signal)
+                ok = False
+            # A failed SDK export leaves its frame in a reference cycle (result -> error ->
+            # traceback -> frame -> batch) that only a full GC frees: emptying the list frees
+            # the items now. Without it a collector outage held ~95 MiB of dead spans.
+            batch.clear()
+            if ok:
+                self._exported.inc(size)
+            else:
+                self._failures += 1
+                self._drop(size)
+        finally:  # counted before it stops being in flight: shutdown never misses the batch
             self._in_flight = 0
-            self._in_flight_since = None
             self._idle.set()
-        self._last_ok = ok
-        size = len(batch)
-        # A failed SDK export leaves its frame in a reference cycle (result -> error ->
-        # traceback -> frame -> batch) that only a full GC frees: emptying the list frees the
-        # items now. Without it, a collector outage held ~95 MiB of dead spans (bench/README.md).
-        batch.clear()
-        if ok:
-            self._exported.inc(size)
-        else:
-            self._drop(size)
         return True
 
     def _run(self) -> None:
@@ -116,16 +117,16 @@ class BoundedExporter(Generic[T]):
             while self._export_once() and not self._stopping:
                 pass
 
-    def collector_down(self) -> bool:
-        """The last export failed, or the one in flight has been retrying for too long."""
-        since = self._in_flight_since
-        stalled = since is not None and time.monotonic() - since > STALLED_SECONDS
-        return self._last_ok is False or stalled
-
     def flush(self, deadline: float) -> bool:
-        """Export everything queued, unless ``deadline`` (monotonic) passes first or the
-        collector is down (waiting would only delay the process's exit)."""
-        while time.monotonic() < deadline and not self.collector_down():
+        """Export everything queued, unless ``deadline`` (monotonic) passes first or an export
+        fails meanwhile (the collector refuses: waiting would only delay the process's exit).
+        Returns whether everything went out; ``refused`` tells the two failures apart."""
+        failures_before = self._failures
+        self.refused = False
+        while time.monotonic() < deadline:
+            if self._failures > failures_before:
+                self.refused = True
+                return False
             if not self._queue and self._idle.is_set():
                 return True
             self._wake.set()
@@ -146,8 +147,8 @@ class BoundedExporter(Generic[T]):
         self.flush(deadline)
         self._stopping = True
         self._wake.set()
-        if self.collector_down():
-            self._close_exporter()
+        if self.refused:
+            self._close_exporter()  # interrupt the retries of a batch still in flight
         self._thread.join(max(0.0, deadline - time.monotonic()))
         # A batch still being exported past the deadline is lost too (counted when it fails).
         lost_in_flight = self._in_flight if self._thread.is_alive() else 0
