@@ -82,10 +82,11 @@ def _key_value(key: str, value: Any) -> bytes:
 
 
 # KeyValue bytes of recent scalar attributes: a service repeats the same few (method, route,
-# status, db system) on every span. Bounded: cleared when full, so unbounded values (paths with
-# ids) cost at most a re-encode.
+# status, db system) on every span. Bounded in entries (cleared when full) and in size: strings
+# longer than _KV_CACHE_TEXT (a client's 16 KB URL) are never kept.
 _KV_CACHE: dict[tuple[bytes, str, type, Any], bytes] = {}
 _KV_CACHE_MAX = 4096
+_KV_CACHE_TEXT = 256
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
@@ -96,7 +97,8 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     cache = _KV_CACHE
     for key, value in attributes.items():
         cls = value.__class__
-        scalar = cls is str or cls is int or cls is bool  # not float: -0.0 == 0.0
+        scalar = (cls is str and len(value) <= _KV_CACHE_TEXT) or cls is int or cls is bool
+        # (not float: -0.0 == 0.0 but encodes differently)
         if scalar:
             hit = cache.get((tag, key, cls, value))
             if hit is not None:

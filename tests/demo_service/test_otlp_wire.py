@@ -241,3 +241,19 @@ def test_equal_but_differently_encoded_values_are_not_confused() -> None:
     assert otlp_wire.encode_spans(collect.spans) == (
         sdk_encode_spans(collect.spans).SerializeToString()
     )
+
+
+def test_long_client_supplied_values_are_not_kept_in_the_encoder_cache() -> None:
+    """url.path comes from the client (up to ~16 KB per request line): caching those would hold
+    megabytes after the spans are gone."""
+    providers, collect = _providers()
+    otlp_wire._KV_CACHE.clear()
+    for i in range(50):
+        _make_span(providers, {"name": "GET", "kind": SpanKind.SERVER, "provider": 0,
+                               "attributes": {"url.path": f"/{i}" + "x" * 10_000, "k": "short"},
+                               "parent": None, "trace_state": None, "events": [], "links": [],
+                               "status": None, "scope": ("a", None)})
+    assert otlp_wire.encode_spans(collect.spans) == (
+        sdk_encode_spans(collect.spans).SerializeToString()
+    )
+    assert sum(len(v) for v in otlp_wire._KV_CACHE.values()) < 1000
