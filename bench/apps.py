@@ -47,7 +47,7 @@ VARIANTS: dict[str, str] = {
 
 
 def _settings(
-    database_path: str, otlp: str | None, *, telemetry: bool, ratio: float, access_log: bool | None = None
+    database_path: str, otlp: str | None, *, telemetry: bool, ratio: float, access_log: str | None = None
 ) -> Settings:
     return Settings(
         database_path=database_path,
@@ -55,7 +55,7 @@ def _settings(
         otlp_endpoint=otlp if telemetry else None,
         sampler_ratio=ratio,
         # (b)/(c): one JSON line per request, as the issue specifies
-        access_log=telemetry if access_log is None else access_log,
+        access_log=("sampled" if telemetry else "off") if access_log is None else access_log,
         shutdown_grace_seconds=5.0,
         shutdown_drain_seconds=0.0,
     )
@@ -128,9 +128,9 @@ def make_app(variant: str, database_path: str, otlp: str | None, log_stream: Tex
         return create_app(_settings(database_path, otlp, telemetry=True, ratio=ratio), None, log_stream)
     if variant in ABLATIONS:
         settings = {
-            "b-nolog": _settings(database_path, otlp, telemetry=True, ratio=1.0, access_log=False),
+            "b-nolog": _settings(database_path, otlp, telemetry=True, ratio=1.0, access_log="off"),
             "b-noexport": _settings(database_path, None, telemetry=True, ratio=1.0),
-            "b-metrics": _settings(database_path, None, telemetry=False, ratio=1.0, access_log=False),
+            "b-metrics": _settings(database_path, None, telemetry=False, ratio=1.0, access_log="off"),
         }[variant]
         return create_app(settings, None, log_stream)
     if variant == "d":

@@ -8,6 +8,7 @@ to the convention's ``unmatched`` value: a random-URL flood adds zero series.
 
 from __future__ import annotations
 
+import logging
 import time
 from random import getrandbits as _random_bits
 from typing import Any
@@ -28,6 +29,7 @@ _KNOWN_METHODS = frozenset(
 _PROPAGATOR = TraceContextTextMapPropagator()
 _REQUEST_ID = b"x-request-id"
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
+log = logging.getLogger("demo_service")
 
 
 def _request_id(raw: bytes | None) -> str:
@@ -50,7 +52,7 @@ class TelemetryMiddleware:
         access_log: AccessLog,
         unmatched_route: str,
         excluded: frozenset[str] = frozenset({"/healthz", "/readyz", "/metrics"}),
-        log_access: bool = False,
+        log_access: str = "off",
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -136,7 +138,17 @@ class TelemetryMiddleware:
     def record(
         self, scope: Scope, method: str, status: int, started: float, span: Span, request_id: str
     ) -> None:
-        """Histogram sample (exemplar when sampled), span name/status, access line; end span."""
+        """Histogram sample (exemplar when sampled), span name/status, access line; end span.
+
+        Never raises (see ``_Exchange.finish``); the span ends whatever happens before."""
+        try:
+            self._record(scope, method, status, started, span, request_id)
+        finally:
+            span.end()
+
+    def _record(
+        self, scope: Scope, method: str, status: int, started: float, span: Span, request_id: str
+    ) -> None:
         route_obj = scope.get("route")
         route = getattr(route_obj, "path_format", None) or self.unmatched
         elapsed = time.perf_counter() - started
@@ -156,11 +168,13 @@ class TelemetryMiddleware:
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
                 span.set_attribute("error.type", str(status))
-        # Access lines follow the trace's sampling decision (guide F7: sample logs), so every
-        # line has a trace to open; a 5xx is always written; with tracing off, every request.
-        if status >= 500 or (self.log_access and (sampled or not ctx.is_valid)):
+        # "sampled": lines follow the trace's sampling decision (guide F7: sample logs), so
+        # every line has a trace to open; with tracing off, every request. A 5xx always.
+        mode = self.log_access
+        if status >= 500 or mode == "all" or (
+            mode == "sampled" and (sampled or not ctx.is_valid)
+        ):
             self.access_log.write(method, route, status, round(elapsed * 1000, 2), ctx, request_id)
-        span.end()
 
 
 class _Exchange:
@@ -185,6 +199,9 @@ class _Exchange:
     def finish(self) -> None:
         if not self.done:
             self.done = True
-            self.mw.record(
-                self.scope, self.method, self.status, self.started, self.span, self.request_id
-            )
+            try:
+                self.mw.record(
+                    self.scope, self.method, self.status, self.started, self.span, self.request_id
+                )
+            except Exception:  # telemetry must never fail the request it describes
+                log.exception("request telemetry failed")

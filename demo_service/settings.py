@@ -13,6 +13,23 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+ACCESS_LOG_MODES = ("off", "sampled", "all")
+
+
+def _access_log(value: str | None) -> str:
+    """``DEMO_ACCESS_LOG``: off (default); sampled (or true/1/yes/on): a line per request whose
+    trace is sampled, as decided by the sampler (an upstream caller's traceparent included),
+    plus every 5xx; all: a line per request."""
+    raw = (value or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return "off"
+    if raw in ("1", "true", "yes", "on", "sampled"):
+        return "sampled"
+    if raw == "all":
+        return "all"
+    raise ValueError(f"DEMO_ACCESS_LOG={value!r}: expected off, sampled (or true) or all")
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     return float(raw) if raw else default
@@ -37,7 +54,7 @@ class Settings:
     job_seconds: float = 0.01
     fault_token: str | None = field(default=None, repr=False)  # never printed
     enable_docs: bool = False
-    access_log: bool = False
+    access_log: str = "off"  # one of ACCESS_LOG_MODES
     log_level: str = "INFO"
     upload_max_bytes: int = 1_048_576
     shutdown_grace_seconds: float = 5.0
@@ -74,7 +91,7 @@ class Settings:
             job_seconds=_float(e, "DEMO_JOB_SECONDS", 0.01),
             fault_token=e.get("DEMO_FAULT_TOKEN") or None,
             enable_docs=_bool(e.get("DEMO_ENABLE_DOCS"), False),
-            access_log=_bool(e.get("DEMO_ACCESS_LOG"), False),
+            access_log=_access_log(e.get("DEMO_ACCESS_LOG")),
             log_level=(e.get("DEMO_LOG_LEVEL") or "INFO").upper(),
             upload_max_bytes=_int(e, "DEMO_UPLOAD_MAX_BYTES", 1_048_576),
             shutdown_grace_seconds=_float(e, "DEMO_SHUTDOWN_GRACE_SECONDS", 5.0),

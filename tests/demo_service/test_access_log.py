@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import CollectorRegistry
 
 from demo_service.access_log import AccessLog
@@ -127,3 +128,57 @@ def test_a_broken_stdout_never_fails_a_request(receiver):
 
     assert asyncio.run(run()) == [200, 404]
     assert registry.get_sample_value("log_records_total", {"level": "info"}) == 1
+
+
+UNSAMPLED_PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+
+
+def test_sampled_mode_follows_an_upstream_callers_decision_and_all_logs_every_request(
+    start_service,
+):
+    """With DEMO_ACCESS_LOG=true the sampler decides, and ParentBased follows a caller that did
+    not sample; `all` writes the line regardless."""
+    lines = {}
+    for mode in ("true", "all"):
+        svc = start_service({"DEMO_ACCESS_LOG": mode})
+        with svc.client() as c:
+            assert c.get("/profiles", headers={"traceparent": UNSAMPLED_PARENT}).status_code == 200
+            assert c.get("/profiles").status_code == 200
+        lines[mode] = [l["trace_id"] for l in _access(svc.logs.records())]
+    unsampled_trace = UNSAMPLED_PARENT.split("-")[1]
+    assert unsampled_trace not in lines["true"] and len(lines["true"]) == 1
+    assert lines["all"][0] == unsampled_trace and len(lines["all"]) == 2
+
+
+def test_an_unknown_access_log_mode_is_a_clear_error():
+    with pytest.raises(ValueError, match="DEMO_ACCESS_LOG='sometimes'"):
+        settings_for({"DEMO_ACCESS_LOG": "sometimes"})
+
+
+class _RaisingStdout:
+    """A stream that fails in a way logging's handlers would swallow, but not with OSError."""
+
+    def write(self, text: str) -> int:
+        raise RuntimeError("stream exploded")
+
+    def flush(self) -> None:
+        return None
+
+
+def test_any_telemetry_error_leaves_the_request_alone_and_still_ends_the_span(receiver):
+    registry = CollectorRegistry()
+    app = create_app(
+        settings_for({"DEMO_ACCESS_LOG": "all", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                      "OTEL_BSP_SCHEDULE_DELAY": "20"}),
+        registry,
+        _RaisingStdout(),  # type: ignore[arg-type]
+    )
+    transport = httpx.ASGITransport(app=app)
+
+    async def run() -> int:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return (await c.get("/nope")).status_code
+
+    assert asyncio.run(run()) == 404
+    spans = receiver.wait_for(lambda: [s for s in receiver.spans() if s.name == "GET"])
+    assert spans, "the span of the request whose access line failed was never ended"
