@@ -18,10 +18,21 @@ def require_tool(name: str) -> str:
     if path:
         return path
     message = (f"{name} not found on PATH (./scripts/test installs it: apt-get install -y "
-               "prometheus prometheus-alertmanager busybox)")
+               "prometheus prometheus-alertmanager busybox wrk)")
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_module(name: str, extra: str) -> None:
+    """Import ``name`` or skip locally / fail under CI=true, like ``require_tool``."""
+    try:
+        __import__(name)
+    except ImportError as exc:
+        message = f"{name} not importable ({exc}); ./scripts/test installs the '{extra}' extra"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

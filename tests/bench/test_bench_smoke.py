@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import require_module, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = [
@@ -32,7 +32,7 @@ SCRIPTS = [
 def test_quick_run_prints_ratios(script: str, tools: tuple[str, ...], expected: list[str]) -> None:
     for tool in tools:
         require_tool(tool)
-    pytest.importorskip("prometheus_fastapi_instrumentator")  # the `bench` extra
+    require_module("prometheus_fastapi_instrumentator", "bench")
     out = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick"], cwd=ROOT,
                          capture_output=True, text=True, timeout=45, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
