@@ -1,11 +1,14 @@
-"""The SDK's OTLP/gRPC exporters with the request built by ``otlp_wire`` instead of the SDK's
-per-field protobuf objects.
+"""The SDK's OTLP/gRPC exporters with the request bytes written by ``otlp_wire`` and handed to
+gRPC as they are.
 
 Everything else stays the SDK's: channel, TLS, headers, compression, retries with backoff,
-timeouts. The hook is ``_translate_data``, the one method the SDK's gRPC exporters call to turn
-a batch into the request message; the tests check that it is still called and that what a real
-receiver gets is identical to the SDK's own encoding. (OTLP/HTTP keeps the SDK's encoder: its
-exporter has no such seam.)
+timeouts, reconnection. Two seams: ``_translate_data``, the one method the SDK's gRPC exporters
+call to turn a batch into the request, returns our bytes; and the stub the SDK builds on its
+channel is replaced by one whose ``Export`` sends bytes unserialized. Without the second, the
+bytes were parsed into a message only for gRPC to serialize it again: a third of the span
+exporter thread's instructions (bench/README.md). The tests check that both seams are still
+called and that what a real receiver gets is identical to the SDK's own encoding. (OTLP/HTTP
+keeps the SDK's encoder: its exporter has no such seam.)
 """
 
 from __future__ import annotations
@@ -13,30 +16,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import grpc
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from demo_service import otlp_wire
+
+TRACES_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+LOGS_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+class _BytesStub:
+    """``Export(request=bytes, ...)`` on a channel: the generated stub's call, minus its
+    request serializer (gRPC sends a ``bytes`` request as it is when none is given)."""
+
+    def __init__(self, channel: grpc.Channel, method: str, response: Any) -> None:
+        self.Export = channel.unary_unary(method, response_deserializer=response.FromString)
 
 
 class WireSpanExporter(OTLPSpanExporter):
     """OTLP/gRPC span exporter; batches encoded by ``otlp_wire.encode_spans``."""
 
-    def _translate_data(self, data: Sequence[Any]) -> ExportTraceServiceRequest:
-        # Parsing the bytes back is C (upb) and cheap; gRPC's stub wants a message object.
-        request: ExportTraceServiceRequest = ExportTraceServiceRequest.FromString(
-            otlp_wire.encode_spans(data)
-        )
-        return request
+    def _initialize_channel_and_stub(self) -> None:
+        super()._initialize_channel_and_stub()  # type: ignore[no-untyped-call]
+        stub = _BytesStub(self._channel, TRACES_METHOD, ExportTraceServiceResponse)
+        self._client = stub  # type: ignore[assignment]
+
+    def _translate_data(self, data: Sequence[Any]) -> bytes:  # type: ignore[override]
+        return otlp_wire.encode_spans(data)
 
 
 class WireLogExporter(OTLPLogExporter):
     """OTLP/gRPC log exporter; batches encoded by ``otlp_wire.encode_logs``."""
 
-    def _translate_data(self, data: Sequence[Any]) -> ExportLogsServiceRequest:
-        request: ExportLogsServiceRequest = ExportLogsServiceRequest.FromString(
-            otlp_wire.encode_logs(data)
-        )
-        return request
+    def _initialize_channel_and_stub(self) -> None:
+        super()._initialize_channel_and_stub()  # type: ignore[no-untyped-call]
+        stub = _BytesStub(self._channel, LOGS_METHOD, ExportLogsServiceResponse)
+        self._client = stub  # type: ignore[assignment]
+
+    def _translate_data(self, data: Sequence[Any]) -> bytes:  # type: ignore[override]
+        return otlp_wire.encode_logs(data)

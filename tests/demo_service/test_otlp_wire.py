@@ -9,8 +9,10 @@ official service stubs.
 from __future__ import annotations
 
 import time
+from concurrent import futures
 from typing import Any
 
+import grpc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,10 +197,12 @@ def test_a_value_the_sdk_rejects_is_rejected_too(bad: Any) -> None:
 
 
 def test_the_sdk_grpc_exporter_still_calls_the_seam_we_override() -> None:
-    """If the SDK renamed ``_translate_data`` our override would silently stop being used."""
-    assert "_translate_data" in vars(OTLPExporterMixin)
-    assert "_translate_data" in vars(otlp_grpc.WireSpanExporter)
-    assert "_translate_data" in vars(otlp_grpc.WireLogExporter)
+    """If the SDK renamed ``_translate_data`` or the method that builds its stub, our overrides
+    would silently stop being used."""
+    for seam in ("_translate_data", "_initialize_channel_and_stub"):
+        assert seam in vars(OTLPExporterMixin)
+        assert seam in vars(otlp_grpc.WireSpanExporter)
+        assert seam in vars(otlp_grpc.WireLogExporter)
 
 
 def test_grpc_exporters_send_the_sdk_encoding_through_our_encoder(
@@ -257,3 +261,38 @@ def test_long_client_supplied_values_are_not_kept_in_the_encoder_cache() -> None
         sdk_encode_spans(collect.spans).SerializeToString()
     )
     assert sum(len(v) for v in otlp_wire._KV_CACHE.values()) < 1000
+
+
+def test_a_reconnected_exporter_still_sends_our_bytes() -> None:
+    """On UNAVAILABLE the SDK closes its channel and builds a new stub on a new one; ours must be
+    rebuilt too, or the retry would go out through the SDK's serializing stub (and fail on
+    bytes)."""
+    received: list[bytes] = []
+
+    def export(request: bytes, context: grpc.ServicerContext) -> bytes:
+        if not received:
+            received.append(b"")
+            context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
+        received.append(request)
+        return b""
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    handler = grpc.unary_unary_rpc_method_handler(export)  # raw bytes in and out
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    providers, collect = _providers()
+    _make_span(providers, {"name": "GET /x", "kind": SpanKind.SERVER, "provider": 0,
+                           "attributes": {"http.route": "/x"}, "parent": None,
+                           "trace_state": None, "events": [], "links": [], "status": None,
+                           "scope": ("demo_service", "1")})
+    exporter = otlp_grpc.WireSpanExporter(endpoint=f"http://127.0.0.1:{port}", timeout=10)
+    channel_before = exporter._channel
+    try:
+        assert exporter.export(collect.spans) == SpanExportResult.SUCCESS
+    finally:
+        exporter.shutdown()
+        server.stop(0)
+    assert exporter._channel is not channel_before  # the SDK did reconnect
+    assert received[1:] == [sdk_encode_spans(collect.spans).SerializeToString()]
