@@ -96,7 +96,9 @@ def create_app(
         TelemetryMiddleware,
         metrics=metrics,
         tracer=telemetry.tracer,
-        access_log=AccessLog(log_stream or sys.stdout, metrics, telemetry.logger_provider),
+        access_log=AccessLog(
+            log_stream or sys.stdout, metrics, telemetry.log_queue, telemetry.resource
+        ),
         unmatched_route=metrics.convention.unmatched_route,
         log_access=settings.access_log,
     )

@@ -78,11 +78,16 @@ def _exporters(settings: Settings) -> tuple[Any, Any]:
 
 @dataclass
 class Telemetry:
-    """The tracer, the OTLP logger provider (or None) and the queues to flush at shutdown."""
+    """The tracer, the OTLP logger provider (or None) and the queues to flush at shutdown.
+
+    ``log_queue`` and ``resource`` are for the access line, which queues its OTLP records itself
+    (``access_log.AccessRecord``); every other log record goes through ``logger_provider``."""
 
     tracer: trace.Tracer
     logger_provider: LoggerProvider | None
     sinks: Sequence[BoundedExporter[Any]]
+    log_queue: BoundedExporter[Any] | None = None
+    resource: Resource | None = None
 
     def shutdown(self, deadline: float) -> dict[str, int]:
         """Flush every queue until ``deadline``; returns dropped counts per signal."""
@@ -118,7 +123,7 @@ def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
         close=span_exporter.shutdown,
         **common,
     )
-    logs: BoundedExporter[ReadWriteLogRecord] = BoundedExporter(
+    logs: BoundedExporter[Any] = BoundedExporter(
         "logs",
         lambda batch: log_exporter.export(batch) == LogRecordExportResult.SUCCESS,
         metrics.telemetry_dropped,
@@ -129,4 +134,4 @@ def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
     provider.add_span_processor(_SpanQueue(spans))
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider.add_log_record_processor(_LogQueue(logs))
-    return Telemetry(tracer, logger_provider, (spans, logs))
+    return Telemetry(tracer, logger_provider, (spans, logs), logs, resource)

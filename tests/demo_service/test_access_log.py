@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 import httpx
 import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import INVALID_SPAN, set_span_in_context
 from prometheus_client import CollectorRegistry
 
-from demo_service.access_log import AccessLog
+from demo_service import otlp_wire
+from demo_service.access_log import LOGGER_NAME, AccessLog, AccessRecord
 from demo_service.app import create_app
 from demo_service.middleware import TelemetryMiddleware
 from tests.demo_service.conftest import TOKEN, body, settings_for
@@ -182,3 +191,55 @@ def test_any_telemetry_error_leaves_the_request_alone_and_still_ends_the_span(re
     assert asyncio.run(run()) == 404
     spans = receiver.wait_for(lambda: [s for s in receiver.spans() if s.name == "GET"])
     assert spans, "the span of the request whose access line failed was never ended"
+
+
+@pytest.mark.parametrize(
+    ("status", "in_span"),
+    [
+        pytest.param(200, True, id="an info line in a sampled span encodes as the SDK's emit"),
+        pytest.param(503, True, id="an error line encodes as the SDK's emit"),
+        pytest.param(200, False, id="a line without a trace encodes as the SDK's emit"),
+    ],
+)
+def test_the_access_record_is_the_record_the_sdk_would_have_emitted(
+    status: int, in_span: bool
+) -> None:
+    """AccessRecord bypasses Logger.emit for speed; what leaves the process must not change.
+    Oracle: the SDK's own emit of the same line (the call AccessLog made before), encoded by the
+    SDK's encoder; ours is encoded by both encoders."""
+    resource = Resource.create({"service.name": "profiles", "service.version": "1.2.3"})
+    provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    emitted: list[Any] = []
+
+    class Keep(LogRecordProcessor):
+        def on_emit(self, log_record: Any) -> None:
+            emitted.append(log_record)
+
+        def shutdown(self) -> None:
+            return None
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return True
+
+    provider.add_log_record_processor(Keep())
+    tracer = TracerProvider(resource=resource).get_tracer("demo_service")
+    span = tracer.start_span("GET /x") if in_span else INVALID_SPAN
+    ctx = span.get_span_context()
+    error = status >= 500
+    line = '{"message": "GET /x %d"}' % status
+    attrs = {"logger.name": LOGGER_NAME, "request_id": "r-1", "http_status": status,
+             "duration_ms": 1.25}
+    now = time.time_ns()
+    provider.get_logger("demo_service").emit(
+        timestamp=now, observed_timestamp=now, context=set_span_in_context(span),
+        severity_number=SeverityNumber.ERROR if error else SeverityNumber.INFO,
+        severity_text=logging.getLevelName(logging.ERROR if error else logging.INFO),
+        body=line, attributes=dict(attrs),
+    )
+    ours = AccessRecord(resource, now, error, line, dict(attrs), ctx)
+    expected = sdk_encode_logs(emitted).SerializeToString()
+    assert sdk_encode_logs([ours]).SerializeToString() == expected
+    assert otlp_wire.encode_logs([ours]) == expected
+    # and next to SDK records of the same logger, both land under one resource and scope
+    both = otlp_wire.encode_logs([emitted[0], ours])
+    assert both == sdk_encode_logs([emitted[0], emitted[0]]).SerializeToString()
