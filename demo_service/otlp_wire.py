@@ -26,7 +26,8 @@ _SMALL = [bytes([n]) for n in range(128)]
 
 # OTLP SpanFlags: the span says whether its parent is remote, and if so, that it is.
 _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
-_SPAN_KIND = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
+# OpenTelemetry API SpanKind values (INTERNAL 0 ... CONSUMER 4) to OTLP's (INTERNAL 1 ...)
+_SPAN_KIND = {0: 1, 1: 2, 2: 3, 3: 4, 4: 5}
 
 
 def _varint(value: int) -> bytes:
@@ -91,6 +92,9 @@ _KV_CACHE_TEXT = 256
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     """Repeated ``KeyValue``; an attribute the SDK could not encode is skipped and logged."""
+    # The SDK's BoundedAttributes is a MutableMapping over a plain dict: its len() and iteration
+    # through the ABC run __len__, __iter__ and __getitem__ in Python; the dict's do not.
+    attributes = getattr(attributes, "_dict", attributes)
     if not attributes:
         return b""
     out = []
@@ -206,7 +210,7 @@ def _status(status: Any) -> bytes:
     if status is None:
         return b""
     return _field(
-        b"\x7a", _string(b"\x12", status.description) + _uint(b"\x18", status.status_code.value)
+        b"\x7a", _string(b"\x12", status.description) + _uint(b"\x18", status.status_code._value_)
     )
 
 
@@ -222,10 +226,11 @@ def encode_span(span: Any) -> bytes:
         _string(b"\x1a", _trace_state(ctx.trace_state)),
         b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent else b"",
         _string(b"\x2a", span.name),
-        _uint(b"\x30", _SPAN_KIND[span.kind.name]),
+        _uint(b"\x30", _SPAN_KIND[span.kind._value_]),  # not .name/.value: enum descriptors
         b"\x39" + _FIXED64(span.start_time) if span.start_time else b"",
         b"\x41" + _FIXED64(span.end_time) if span.end_time else b"",
-        _attributes(b"\x4a", span.attributes),
+        # ReadableSpan.attributes wraps its BoundedAttributes in a fresh MappingProxyType
+        _attributes(b"\x4a", getattr(span, "_attributes", None) or span.attributes),
         _uint(b"\x50", span.dropped_attributes),
     ]
     if span.events:
