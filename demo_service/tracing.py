@@ -18,7 +18,7 @@ from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
 
 from demo_service.export import BoundedExporter
 from demo_service.metrics import ServiceMetrics
@@ -94,6 +94,12 @@ class Telemetry:
         return {sink.signal: sink.shutdown(deadline) for sink in self.sinks}
 
 
+def _root_sampler(ratio: float) -> Sampler:
+    """At ratio 1 every root is sampled: ALWAYS_ON decides that without the ratio sampler's
+    trace-id arithmetic on every span (OTel's default, ``parentbased_always_on``)."""
+    return ALWAYS_ON if ratio >= 1.0 else TraceIdRatioBased(ratio)
+
+
 def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
     """Private providers; OTLP export only when an endpoint is configured."""
     if settings.otel_disabled:
@@ -104,7 +110,7 @@ def setup_telemetry(settings: Settings, metrics: ServiceMetrics) -> Telemetry:
             "service.version": settings.version,
         }
     )
-    sampler = ParentBased(TraceIdRatioBased(settings.sampler_ratio))
+    sampler = ParentBased(_root_sampler(settings.sampler_ratio))
     provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
     tracer = provider.get_tracer("demo_service", settings.version)
     if not settings.otlp_endpoint:

@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from demo_service.tracing import _root_sampler
 from tests.demo_service.conftest import body, message
 
 SERVER = trace_pb2.Span.SPAN_KIND_SERVER
@@ -198,3 +200,15 @@ def test_sampling_ratio_zero_exports_no_spans_but_serves(receiver, start_service
         om = c.get("/metrics", headers={"Accept": "application/openmetrics-text"}).text
     assert receiver.spans() == []
     assert "trace_id" not in om  # unsampled requests leave no exemplar pointing nowhere
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        pytest.param(1.0, "AlwaysOnSampler", id="ratio 1 samples every root without arithmetic"),
+        pytest.param(0.25, "TraceIdRatioBased{0.25}", id="a ratio below 1 keeps the ratio"),
+        pytest.param(0.0, "TraceIdRatioBased{0.0}", id="ratio 0 samples no root"),
+    ],
+)
+def test_root_sampler_follows_the_ratio(ratio: float, expected: str) -> None:
+    assert _root_sampler(ratio).get_description() == expected
