@@ -36,25 +36,33 @@ class _BytesStub:
         self.Export = channel.unary_unary(method, response_deserializer=response.FromString)
 
 
-class WireSpanExporter(OTLPSpanExporter):
-    """OTLP/gRPC span exporter; batches encoded by ``otlp_wire.encode_spans``."""
+class _SendsBytes:
+    """Mixin for an SDK gRPC exporter: after the SDK builds its channel and stub (at start and
+    on every reconnect), swap the stub for a ``_BytesStub`` on the same channel."""
+
+    _method: str
+    _response: Any
+    _channel: grpc.Channel
+    _client: Any
 
     def _initialize_channel_and_stub(self) -> None:
-        super()._initialize_channel_and_stub()  # type: ignore[no-untyped-call]
-        stub = _BytesStub(self._channel, TRACES_METHOD, ExportTraceServiceResponse)
-        self._client = stub  # type: ignore[assignment]
+        super()._initialize_channel_and_stub()  # type: ignore[misc]
+        self._client = _BytesStub(self._channel, self._method, self._response)
+
+
+class WireSpanExporter(_SendsBytes, OTLPSpanExporter):
+    """OTLP/gRPC span exporter; batches encoded by ``otlp_wire.encode_spans``."""
+
+    _method, _response = TRACES_METHOD, ExportTraceServiceResponse
 
     def _translate_data(self, data: Sequence[Any]) -> bytes:  # type: ignore[override]
         return otlp_wire.encode_spans(data)
 
 
-class WireLogExporter(OTLPLogExporter):
+class WireLogExporter(_SendsBytes, OTLPLogExporter):
     """OTLP/gRPC log exporter; batches encoded by ``otlp_wire.encode_logs``."""
 
-    def _initialize_channel_and_stub(self) -> None:
-        super()._initialize_channel_and_stub()  # type: ignore[no-untyped-call]
-        stub = _BytesStub(self._channel, LOGS_METHOD, ExportLogsServiceResponse)
-        self._client = stub  # type: ignore[assignment]
+    _method, _response = LOGS_METHOD, ExportLogsServiceResponse
 
     def _translate_data(self, data: Sequence[Any]) -> bytes:  # type: ignore[override]
         return otlp_wire.encode_logs(data)

@@ -201,8 +201,11 @@ def test_the_sdk_grpc_exporter_still_calls_the_seam_we_override() -> None:
     would silently stop being used."""
     for seam in ("_translate_data", "_initialize_channel_and_stub"):
         assert seam in vars(OTLPExporterMixin)
-        assert seam in vars(otlp_grpc.WireSpanExporter)
-        assert seam in vars(otlp_grpc.WireLogExporter)
+    for exporter in (otlp_grpc.WireSpanExporter, otlp_grpc.WireLogExporter):
+        assert "_translate_data" in vars(exporter)
+        assert exporter._initialize_channel_and_stub is (
+            otlp_grpc._SendsBytes._initialize_channel_and_stub
+        )
 
 
 def test_grpc_exporters_send_the_sdk_encoding_through_our_encoder(
