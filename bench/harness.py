@@ -98,12 +98,17 @@ def start_server(variant: str, port: int, otlp: str | None) -> Server:
                             stderr=subprocess.PIPE)
     server = Server(variant, port, proc)
     wait_http(f"{server.base}/healthz", proc)
-    body = json.dumps({"name": "Ada", "email": "ada@example.org", "bio": "bench"}).encode()
-    req = urllib.request.Request(f"{server.base}/profiles", data=body, method="POST",
-                                 headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        assert resp.status == 201, resp.status
+    create_profile(server.base)
     return server
+
+
+def create_profile(base: str) -> None:
+    """Profile 1, what every load reads."""
+    body = json.dumps({"name": "Ada", "email": "ada@example.org", "bio": "bench"}).encode()
+    req = urllib.request.Request(f"{base}/profiles", data=body, method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status == 201, resp.status
 
 
 @dataclass

@@ -18,7 +18,7 @@ def require_tool(name: str) -> str:
     if path:
         return path
     message = (f"{name} not found on PATH (./scripts/test installs it: apt-get install -y "
-               "prometheus prometheus-alertmanager busybox wrk)")
+               "prometheus prometheus-alertmanager busybox wrk valgrind)")
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)

@@ -25,7 +25,12 @@ SCRIPTS = [
                  id="collector down prints the down/up throughput ratio"),
     pytest.param("prometheus_cost", ("prometheus",), ["ratio: eval time"],
                  id="prometheus cost prints the evaluation-time ratio"),
+    pytest.param("instructions", ("valgrind", "callgrind_control"),
+                 ["ratio: (b)/(a) instructions-throughput", "| b "],
+                 id="instruction counts print the (b)/(a) ratio"),
 ]
+# Under callgrind the server runs ~50x slower: its smoke run gets minutes, the others seconds.
+TIMEOUTS = {"instructions": 600}
 
 
 @pytest.mark.parametrize(("script", "tools", "expected"), SCRIPTS)
@@ -34,7 +39,8 @@ def test_quick_run_prints_ratios(script: str, tools: tuple[str, ...], expected: 
         require_tool(tool)
     require_module("prometheus_fastapi_instrumentator", "bench")
     out = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=45, check=False)
+                         capture_output=True, text=True, timeout=TIMEOUTS.get(script, 45),
+                         check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     for line in expected:
         assert line in out.stdout, out.stdout
