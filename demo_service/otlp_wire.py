@@ -16,7 +16,10 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 log = logging.getLogger("demo_service.export")
+_READABLE_ATTRIBUTES = ReadableSpan.attributes
 
 _FIXED64 = struct.Struct("<Q").pack
 _FIXED32 = struct.Struct("<I").pack
@@ -214,6 +217,14 @@ def _status(status: Any) -> bytes:
     )
 
 
+def _span_attributes(span: Any) -> Any:
+    """``ReadableSpan.attributes`` wraps its BoundedAttributes in a new MappingProxyType per call:
+    read them directly, unless a subclass overrides the property (to redact, say)."""
+    if type(span).attributes is _READABLE_ATTRIBUTES:
+        return span._attributes
+    return span.attributes
+
+
 def encode_span(span: Any) -> bytes:
     """One ``Span`` message (without its field tag) from an SDK ``ReadableSpan``."""
     ctx = span.get_span_context()
@@ -229,8 +240,7 @@ def encode_span(span: Any) -> bytes:
         _uint(b"\x30", _SPAN_KIND[span.kind._value_]),  # not .name/.value: enum descriptors
         b"\x39" + _FIXED64(span.start_time) if span.start_time else b"",
         b"\x41" + _FIXED64(span.end_time) if span.end_time else b"",
-        # ReadableSpan.attributes wraps its BoundedAttributes in a fresh MappingProxyType
-        _attributes(b"\x4a", getattr(span, "_attributes", None) or span.attributes),
+        _attributes(b"\x4a", _span_attributes(span)),
         _uint(b"\x50", span.dropped_attributes),
     ]
     if span.events:

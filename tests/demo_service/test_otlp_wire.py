@@ -299,3 +299,21 @@ def test_a_reconnected_exporter_still_sends_our_bytes() -> None:
         server.stop(0)
     assert exporter._channel is not channel_before  # the SDK did reconnect
     assert received[1:] == [sdk_encode_spans(collect.spans).SerializeToString()]
+
+
+def test_a_span_class_that_overrides_attributes_is_encoded_through_its_property() -> None:
+    """The encoder reads a ReadableSpan's attributes directly for speed; a subclass that
+    overrides the property (redaction, say) must still be asked."""
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    class Redacted(ReadableSpan):
+        @property
+        def attributes(self) -> Any:
+            return {"url.path": "[redacted]"}
+
+    ctx = SpanContext(trace_id=1, span_id=2, is_remote=False, trace_flags=TraceFlags(1))
+    span = Redacted(name="GET", context=ctx, attributes={"url.path": "/secret/42"},
+                    resource=Resource.create({}), start_time=1, end_time=2)
+    encoded = otlp_wire.encode_spans([span])
+    assert b"/secret/42" not in encoded and b"[redacted]" in encoded
+    assert encoded == sdk_encode_spans([span]).SerializeToString()
