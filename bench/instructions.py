@@ -103,8 +103,13 @@ def drive(port: int, requests: int, connections: int) -> None:
 
 
 def callgrind_control(flag: str, pid: int) -> None:
-    subprocess.run(["callgrind_control", flag, str(pid)], check=True, capture_output=True,
-                   timeout=120)
+    """Zero or dump the counters of a running callgrind. Its exit code is 0 even when it
+    reached no callgrind, so its words are checked instead."""
+    out = subprocess.run(["callgrind_control", flag, str(pid)], check=True, capture_output=True,
+                         text=True, timeout=120)
+    said = out.stdout + out.stderr
+    if "Error" in said or "not detected" in said:
+        raise RuntimeError(f"callgrind_control {flag} {pid}: {said.strip()}")
 
 
 def measure(variant: str, otlp: str, requests: int, warmup: int, connections: int,
