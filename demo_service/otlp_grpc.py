@@ -5,8 +5,8 @@ Everything else stays the SDK's: channel, TLS, headers, compression, retries wit
 timeouts, reconnection. Two seams: ``_translate_data``, the one method the SDK's gRPC exporters
 call to turn a batch into the request, returns our bytes; and the stub the SDK builds on its
 channel is replaced by one whose ``Export`` sends bytes unserialized. Without the second, the
-bytes were parsed into a message only for gRPC to serialize it again: a third of the span
-exporter thread's instructions (bench/README.md). The tests check that both seams are still
+bytes were parsed into a message only for gRPC to serialize it again (callgrind, bench's
+in-process driver: span export thread 287k -> 262k instructions per request). The tests check that both seams are still
 called and that what a real receiver gets is identical to the SDK's own encoding. (OTLP/HTTP
 keeps the SDK's encoder: its exporter has no such seam.)
 """
