@@ -1,8 +1,9 @@
 """The same alerts as Grafana-managed alert rules, in Grafana's file-provisioning format.
 
 For teams that let Grafana evaluate and route alerts instead of Prometheus + Alertmanager.
-Built with grafanalib's alerting classes, then mapped to what Grafana 11/12 read from a
-provisioning file (:func:`_provisioning_rule` says what grafanalib 0.7.1 gets wrong and why).
+Plain data in the shape Grafana 11/12 read from a provisioning file (and write on export):
+grafanalib's alerting classes emit the ruler API's shape with graph-panel keys, so rewriting
+their output cost more than writing the file directly.
 
 Every rule keeps the Prometheus semantics: query A is the Prometheus alert expression, and
 a Prometheus alert expression is a filter (every series it returns fires, whatever its value;
@@ -15,13 +16,10 @@ do it: Grafana passes an instant query's numbers through reduce unchanged, so `u
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from grafanalib import core as gl
-from grafanalib._gen import DashboardEncoder
 
 from alerts.links import kebab
 from alerts.rule import AlertGroup, AlertRule
@@ -35,7 +33,9 @@ UID_MAX = 40  # Grafana's limit on alert rule uids (charset a-z A-Z 0-9 - _)
 EVALUATION_INTERVAL = "1m"
 ORG_ID = 1
 QUERY, SERIES, CONDITION = "A", "B", "C"
-EXPRESSION_DATASOURCE = "__expr__"  # Grafana's expression datasource; "-100" is its legacy alias
+EXPRESSION = {"type": "__expr__", "uid": "__expr__"}  # Grafana's server-side expressions
+QUERY_RANGE_SECONDS = 300  # how far back query A reads; the expression has its own ranges
+INTERVAL_MS, MAX_DATA_POINTS = 1000, 43200  # what Grafana's rule editor writes for expressions
 _VALUE = re.compile(r"\$value(?![A-Za-z0-9_])")
 _ACTION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 
@@ -81,82 +81,43 @@ def grafana_template(text: str) -> str:
     return _ACTION.sub(one, text)
 
 
-def _rule(project: Project, service: Service, alert: AlertRule) -> Any:
-    """The grafanalib rule: query A, then B (1 per series of A), then the condition C (B > 0)."""
+def _query(ref: str, datasource: dict[str, str], model: dict[str, Any],
+           seconds_back: int = 0) -> dict[str, Any]:
+    """One entry of a rule's ``data``: a query or expression with the range it reads."""
+    return {"refId": ref, "relativeTimeRange": {"from": seconds_back, "to": 0},
+            "datasourceUid": datasource["uid"],
+            "model": {"refId": ref, "datasource": datasource, **model}}
+
+
+def _expression(ref: str, kind: str, expression: str, **extra: Any) -> dict[str, Any]:
+    return _query(ref, EXPRESSION, {"type": kind, "expression": expression,
+                                    "intervalMs": INTERVAL_MS, "maxDataPoints": MAX_DATA_POINTS,
+                                    **extra})
+
+
+def _rule(project: Project, service: Service, alert: AlertRule) -> dict[str, Any]:
+    """Query A (the Prometheus expression, instant), B (1 per series of A), C (B > 0), in the
+    flat camelCase shape Grafana's own export writes for file provisioning."""
     panel = ids.panel_ref(service.name, *alert.panel)
-    return gl.AlertRulev9(
-        title=alert.name,
-        uid=rule_uid(service.name, alert.name),
-        triggers=[
-            gl.Target(expr=alert.expr, refId=QUERY, instant=True,
-                      datasource=project.grafana.prometheus.uid),
-            gl.AlertExpression(
-                refId=SERIES, expressionType=gl.EXP_TYPE_MATH,
-                expression=f"is_number(${QUERY}) || is_nan(${QUERY}) || is_inf(${QUERY})"),
-            # grafanalib has no threshold type; its classic condition carries the same
-            # evaluator, and _expression_model retypes it.
-            gl.AlertExpression(
-                refId=CONDITION, expression=SERIES, expressionType=gl.EXP_TYPE_CLASSIC,
-                conditions=[gl.AlertCondition(evaluator=gl.GreaterThan(0))]),
-        ],
-        condition=CONDITION,
-        labels=dict(sorted(alert.all_labels.items())),
-        annotations={**{k: grafana_template(v) for k, v in alert.annotations.items()},
-                     "__dashboardUid__": panel.uid, "__panelId__": str(panel.panel_id)},
-        evaluateFor=alert.for_,
-        noDataAlertState=gl.ALERTRULE_STATE_DATA_OK,  # no series = not firing, as in Prometheus
-        errorAlertState=gl.ALERTRULE_STATE_DATA_ERROR,
-        dashboard_uid=panel.uid,
-        panel_id=panel.panel_id,
-    )
-
-
-def _query_model(model: dict[str, Any], datasource_uid: str) -> dict[str, Any]:
-    """grafanalib's Target carries graph-panel keys (target, step, intervalFactor, ...) and the
-    datasource as a bare uid; Grafana's Prometheus query model wants a {type, uid} reference,
-    and ``range: false`` so the query runs as an instant query only."""
-    return {"refId": model["refId"], "datasource": {"type": "prometheus", "uid": datasource_uid},
-            "expr": model["expr"], "instant": True, "range": False}
-
-
-def _expression_model(model: dict[str, Any]) -> dict[str, Any]:
-    """grafanalib writes every expression type's settings (reducer, resample window, ...) into
-    every expression, with the legacy datasource uid; keep the keys of the type at hand."""
-    result = {"refId": model["refId"],
-              "datasource": {"type": EXPRESSION_DATASOURCE, "uid": EXPRESSION_DATASOURCE},
-              "type": model["type"], "expression": model["expression"],
-              "intervalMs": model["intervalMs"], "maxDataPoints": model["maxDataPoints"]}
-    if model["refId"] == CONDITION:  # built as a classic condition, meant as a threshold
-        result["type"] = "threshold"
-        result["conditions"] = [{"evaluator": c["evaluator"]} for c in model["conditions"]]
-    return result
-
-
-def _provisioning_rule(emitted: dict[str, Any], rule: Any) -> dict[str, Any]:
-    """A rule in the file-provisioning shape, from grafanalib's AlertRulev9 JSON.
-
-    grafanalib writes the ruler API's shape (``grafana_alert: {title, no_data_state, ...}``);
-    the provisioning file wants the flat camelCase keys Grafana's own export writes. It also
-    drops dashboard_uid/panel_id, which the file format reads as ``dashboardUid``/``panelId``.
-    """
-    inner = emitted["grafana_alert"]
-    data = []
-    for query in inner["data"]:
-        if query["refId"] == QUERY:
-            uid = query["datasourceUid"]
-            data.append({"refId": QUERY, "relativeTimeRange": query["relativeTimeRange"],
-                         "datasourceUid": uid, "model": _query_model(query["model"], uid)})
-        else:
-            data.append({"refId": query["refId"], "relativeTimeRange": query["relativeTimeRange"],
-                         "datasourceUid": EXPRESSION_DATASOURCE,
-                         "model": _expression_model(query["model"])})
+    prometheus = {"type": "prometheus", "uid": project.grafana.prometheus.uid}
     return {
-        "uid": emitted["uid"], "title": inner["title"], "condition": inner["condition"],
-        "data": data,
-        "dashboardUid": rule.dashboard_uid, "panelId": rule.panel_id,
-        "noDataState": inner["no_data_state"], "execErrState": inner["exec_err_state"],
-        "for": emitted["for"], "annotations": emitted["annotations"],
-        "labels": emitted["labels"], "isPaused": False,
+        "uid": rule_uid(service.name, alert.name), "title": alert.name, "condition": CONDITION,
+        "data": [
+            _query(QUERY, prometheus, {"expr": alert.expr, "instant": True, "range": False},
+                   seconds_back=QUERY_RANGE_SECONDS),
+            _expression(SERIES, "math",
+                        f"is_number(${QUERY}) || is_nan(${QUERY}) || is_inf(${QUERY})"),
+            _expression(CONDITION, "threshold", SERIES,
+                        conditions=[{"evaluator": {"type": "gt", "params": [0]}}]),
+        ],
+        "dashboardUid": panel.uid, "panelId": panel.panel_id,
+        "noDataState": "OK",  # no series = not firing, as in Prometheus
+        "execErrState": "Error",
+        "for": alert.for_,
+        "annotations": {**{k: grafana_template(v) for k, v in alert.annotations.items()},
+                        "__dashboardUid__": panel.uid, "__panelId__": str(panel.panel_id)},
+        "labels": dict(sorted(alert.all_labels.items())),
+        "isPaused": False,
         # Prometheus resolves an alert at the first evaluation without its series; Grafana
         # waits 2 by default (Grafana 12 reads this key, 11 ignores it).
         "missing_series_evals_to_resolve": 1,
@@ -168,15 +129,8 @@ def provisioning(project: Project, service: Service,
     """The service's alert rule provisioning file: one Grafana group per Prometheus group, same
     name, in a folder named after the service (Grafana 11 wants rule titles unique per folder,
     and every service has a TargetDown)."""
-    built = [(group, [_rule(project, service, a) for a in group.alerts]) for group in groups]
-    document = gl.AlertFileBasedProvisioning(groups=[
-        gl.AlertGroup(name=group.name, rules=rules, folder=service.name,
-                      evaluateInterval=EVALUATION_INTERVAL)
-        for group, rules in built])
-    data: dict[str, Any] = json.loads(json.dumps(document.to_json_data(), cls=DashboardEncoder))
-    # grafanalib leaves out orgId and orders keys its own way; Grafana's export order reads best.
-    return {"apiVersion": data["apiVersion"], "groups": [
-        {"orgId": ORG_ID, "name": emitted["name"], "folder": emitted["folder"],
-         "interval": emitted["interval"],
-         "rules": [_provisioning_rule(r, a) for r, a in zip(emitted["rules"], rules)]}
-        for emitted, (_, rules) in zip(data["groups"], built)]}
+    return {"apiVersion": 1, "groups": [
+        {"orgId": ORG_ID, "name": group.name, "folder": service.name,
+         "interval": EVALUATION_INTERVAL,
+         "rules": [_rule(project, service, alert) for alert in group.alerts]}
+        for group in groups]}

@@ -12,8 +12,6 @@ import re
 from dashboards import ids
 from obsgen.model import Project, Service, SloKind
 
-KIND_TITLES = {"executive": "Executive", "oncall": "On-call", "debug": "Debug"}
-
 # SLO burn-rate alerts, by SLO kind (every tier shows on the same panel).
 SLO_PANELS: dict[SloKind, tuple[str, str]] = {
     SloKind.AVAILABILITY: ("executive", "burn-rate"),
@@ -62,4 +60,4 @@ def runbook_url(project: Project, alert_name: str) -> str:
 
 def panel_sentence(kind: str, key: str) -> str:
     """How a description names the panel that dashboard_url opens."""
-    return f"dashboard_url opens the {key} panel of the {KIND_TITLES[kind]} dashboard."
+    return f"dashboard_url opens the {key} panel of the {ids.KIND_TITLES[kind]} dashboard."

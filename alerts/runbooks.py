@@ -3,7 +3,8 @@ dashboard links, and mitigations taken from the guide's failure-mode table (F1â€
 
 from __future__ import annotations
 
-from alerts.links import KIND_TITLES, dashboard_url, runbook_file
+from alerts.links import dashboard_url, runbook_file
+from dashboards.ids import KIND_TITLES
 from alerts.rule import AlertRule
 from obsgen.artifacts import Artifact
 from obsgen.model import Project, Service

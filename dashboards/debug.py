@@ -35,10 +35,6 @@ from obsgen.queries import runtime as rt
 from obsgen.queries import traces as q_traces
 from obsgen.queries.base import RATE_INTERVAL, dashboard_target, route_values
 
-PANEL_KEYS = ("latency-heatmap", "route-latency", "route-traffic", "slow-traces", "log-volume",
-              "logs", "db-query-duration", "db-connections", "background-jobs", "job-duration",
-              "cpu-cores", "memory-rss", "gc", "startup", "telemetry-dropped",
-              "telemetry-exported")
 ROUTE = "$route"
 LEVEL = "$level"
 LOG_WINDOW = "$__auto"  # Loki's own step-aligned window (dashboard-linter target-logql-auto-rule)
@@ -150,7 +146,7 @@ def _runtime(service: Service) -> list[Slot]:
 
 
 def render(project: Project, service: Service) -> dict[str, Any]:
-    panels, notes = assemble(_signals(service) + _runtime(service), PANEL_KEYS)
+    panels, notes = assemble("debug", _signals(service) + _runtime(service))
     data = frame.build(project, service, "debug",
                        "Why is it broken? Latency distribution with exemplars, traces, logs, "
                        "database, background work, process and telemetry health.", panels,

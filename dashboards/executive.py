@@ -8,18 +8,15 @@ from typing import Any
 import attr
 from grafanalib.core import Panel
 
-from dashboards import frame
-from dashboards.panels import Slot, assemble, prom, proms, stat, table, thresholds, timeseries
+from dashboards import frame, ids
+from dashboards.panels import REF_IDS, Slot, assemble, prom, proms, stat, table, thresholds, timeseries
 from obsgen import conventions as names
 from obsgen.model import Kpi, Project, Service
 from obsgen.queries import slo as q_slo
 from obsgen.queries.base import RATE_INTERVAL, dashboard_target
 from obsgen.queries.http import error_ratio, request_rate
 
-PANEL_KEYS = ("sli", "budget-remaining", "time-to-exhaustion", "burn-rate", "throughput",
-              "error-ratio", "slo-status")
 BURN_WINDOWS = ("1h", "6h", "3d")  # recorded for every SLO (see queries.slo.windows_needed)
-_REF = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DASHED_OBJECTIVE = {"matcher": {"id": "byRegexp", "options": ".* objective"},
                      "properties": [{"id": "custom.lineStyle",
                                      "value": {"fill": "dash", "dash": [10, 10]}}]}
@@ -28,7 +25,7 @@ _DASHED_OBJECTIVE = {"matcher": {"id": "byRegexp", "options": ".* objective"},
 def _slo_panels(service: Service) -> list[Slot]:
     if not service.slos:
         why = f"{service.name}: executive SLO panels skipped: the service has no SLOs"
-        return [Slot(key, None, why) for key in PANEL_KEYS[:4]]
+        return [Slot(key, None, why) for key in ids.PANEL_KEYS["executive"][:4]]
     sli = [(q_slo.period_sli(service, s), f"{s.name} SLI") for s in service.slos]
     sli += [(q_slo.objective(service, s), f"{s.name} objective") for s in service.slos]
     budget = [(q_slo.budget_remaining_recorded(service, s), s.name) for s in service.slos]
@@ -73,7 +70,7 @@ def _status_table(project: Project) -> Panel:
         (q_slo.status_of_services(names.SLO_BURN_RATE_RECORD, services), "Burn rate 1h"),
     ]
     targets = proms(columns, instant=True, format="table")
-    rename = {f"Value #{_REF[i]}": label for i, (_, label) in enumerate(columns)}
+    rename = {f"Value #{REF_IDS[i]}": label for i, (_, label) in enumerate(columns)}
     panel = table(
         "SLO status of every service",
         "One row per service and SLO over its compliance period. Budget left below 0 means the "
@@ -107,7 +104,7 @@ def render(project: Project, service: Service) -> dict[str, Any]:
             "percentunit", [prom(error_ratio(target, RATE_INTERVAL), "5xx ratio")], w=12, h=7)),
         Slot("slo-status", _status_table(project)),
     ]
-    panels, notes = assemble(slots, PANEL_KEYS, [_kpi(k) for k in service.kpis])
+    panels, notes = assemble("executive", slots, [_kpi(k) for k in service.kpis])
     data = frame.build(project, service, "executive",
                        "Are users getting what we promised? SLOs, error budget and business KPIs.",
                        panels)

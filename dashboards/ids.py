@@ -14,9 +14,25 @@ from urllib.parse import urlencode
 
 from obsgen.model import Project, Service
 
-KINDS = ("executive", "oncall", "debug")
+KIND_TITLES = {"executive": "Executive", "oncall": "On-call", "debug": "Debug"}
+KINDS = tuple(KIND_TITLES)
 UID_MAX = 40  # Grafana's limit on dashboard uids
 KPI_ID_BASE = 100  # spec-defined KPI panels get ids 101, 102, ... after the fixed panels
+
+# Each dashboard's fixed panel keys, in id order. Append new keys at the end: an inserted key
+# would renumber every panel after it and break the viewPanel links of deployed alerts.
+PANEL_KEYS: dict[str, tuple[str, ...]] = {
+    "executive": ("sli", "budget-remaining", "time-to-exhaustion", "burn-rate", "throughput",
+                  "error-ratio", "slo-status"),
+    "oncall": ("firing-alerts", "top-error-routes", "latency-p50", "latency-p95", "latency-p99",
+               "error-rate-by-route", "error-ratio-by-route", "status-classes", "in-flight",
+               "cpu", "memory", "event-loop-lag", "db-pool-usage", "db-pool-waiters",
+               "background-backlog"),
+    "debug": ("latency-heatmap", "route-latency", "route-traffic", "slow-traces", "log-volume",
+              "logs", "db-query-duration", "db-connections", "background-jobs", "job-duration",
+              "cpu-cores", "memory-rss", "gc", "startup", "telemetry-dropped",
+              "telemetry-exported"),
+}
 
 
 def dashboard_uid(service: str, kind: str) -> str:
@@ -31,19 +47,16 @@ def dashboard_uid(service: str, kind: str) -> str:
     return f"obsgen-{service[:keep]}-{digest}-{kind}"
 
 
-def panel_keys(kind: str) -> tuple[str, ...]:
-    """The fixed panel keys of a dashboard kind, in id order."""
-    from dashboards import debug, executive, oncall
-
-    return {"executive": executive.PANEL_KEYS, "oncall": oncall.PANEL_KEYS,
-            "debug": debug.PANEL_KEYS}[kind]
+def kpi_key(n: int) -> str:
+    """The panel key of the spec's ``n``-th KPI (from 1) on the executive dashboard."""
+    return f"kpi-{n}"
 
 
 def panel_id(kind: str, key: str) -> int:
     """The stable id of the panel ``key`` on a ``kind`` dashboard (``kpi-<n>`` for KPIs)."""
     if key.startswith("kpi-") and key[4:].isdigit():
         return KPI_ID_BASE + int(key[4:])
-    keys = panel_keys(kind)
+    keys = PANEL_KEYS[kind]
     if key not in keys:
         raise KeyError(f"no panel {key!r} on the {kind} dashboard; panels: {', '.join(keys)}")
     return keys.index(key) + 1

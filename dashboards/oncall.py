@@ -28,10 +28,6 @@ from obsgen.queries import http
 from obsgen.queries import runtime as rt
 from obsgen.queries.base import RATE_INTERVAL, dashboard_target, firing_alerts
 
-PANEL_KEYS = ("firing-alerts", "top-error-routes", "latency-p50", "latency-p95", "latency-p99",
-              "error-rate-by-route", "error-ratio-by-route", "status-classes", "in-flight",
-              "cpu", "memory", "event-loop-lag", "db-pool-usage", "db-pool-waiters",
-              "background-backlog")
 QUANTILES = {"latency-p50": 0.5, "latency-p95": 0.95, "latency-p99": 0.99}
 ANNOTATION_STEP = "1m"
 
@@ -152,7 +148,7 @@ def render(project: Project, service: Service) -> dict[str, Any]:
         *_saturation_slots(service),
     ]
     annotations, notes = _annotations(service)
-    panels, skipped = assemble(slots, PANEL_KEYS)
+    panels, skipped = assemble("oncall", slots)
     data = frame.build(project, service, "oncall",
                        "What is broken right now and where? Alerts, route latency and errors, "
                        "saturation, deploys and restarts.", panels, annotations=annotations)

@@ -16,6 +16,7 @@ import attr
 from attr.validators import instance_of
 from grafanalib.core import GridPos, Logs, Panel, Stat, Table, TimeSeries
 
+from dashboards import ids
 from obsgen.model import Service
 
 PROMETHEUS_VAR = "datasource"  # dashboard-linter's expected name for the Prometheus variable
@@ -183,17 +184,18 @@ class Slot:
     skipped_because: str = ""
 
 
-def assemble(slots: Sequence[Slot], keys: Sequence[str], extra: Sequence[Panel] = (),
-             extra_id_base: int = 100) -> tuple[list[Panel], list[str]]:
+def assemble(kind: str, slots: Sequence[Slot],
+             extra: Sequence[Panel] = ()) -> tuple[list[Panel], list[str]]:
     """Give panels their stable ids and a non-overlapping flow layout; collect skip notes.
 
-    Ids follow ``keys`` (the module's fixed list), so a skipped panel leaves a gap instead of
-    renumbering the rest; ``extra`` panels (spec KPIs) get ``extra_id_base + n``.
+    Ids come from :mod:`dashboards.ids` (the kind's fixed key list), so a skipped panel leaves a
+    gap instead of renumbering the rest; ``extra`` panels are the spec's KPIs, in order.
     """
+    keys = ids.PANEL_KEYS[kind]
     if [s.key for s in slots] != list(keys):
         raise ValueError(f"slots {[s.key for s in slots]} do not match the fixed keys {list(keys)}")
-    numbered = [(keys.index(s.key) + 1, s.panel) for s in slots if s.panel is not None]
-    numbered += [(extra_id_base + n, p) for n, p in enumerate(extra, start=1)]
+    numbered = [(ids.panel_id(kind, s.key), s.panel) for s in slots if s.panel is not None]
+    numbered += [(ids.panel_id(kind, ids.kpi_key(n)), p) for n, p in enumerate(extra, start=1)]
     placed: list[Panel] = []
     x = y = row_h = 0
     for panel_id, panel in numbered:
@@ -206,12 +208,12 @@ def assemble(slots: Sequence[Slot], keys: Sequence[str], extra: Sequence[Panel] 
     return placed, notes
 
 
-_REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # Grafana's query refIds, in order
 
 
 def proms(exprs: Sequence[tuple[str, str]], **kwargs: Any) -> list[PromTarget]:
     """One Prometheus target per (expr, legend), with refIds A, B, C, ..."""
-    return [prom(expr, legend, _REF_IDS[i], **kwargs) for i, (expr, legend) in enumerate(exprs)]
+    return [prom(expr, legend, REF_IDS[i], **kwargs) for i, (expr, legend) in enumerate(exprs)]
 
 
 def optional(kind: str, service: Service, key: str, expr: str | None,
