@@ -14,7 +14,6 @@ from obsgen import conventions as names
 from obsgen.model import Alerting, MuteWindow
 
 PATH = "alertmanager/alertmanager.yml"
-TARGET_ALERTS = ("TargetDown", "TargetMissing")
 
 
 def _receiver(name: str, config: Any) -> dict[str, Any]:
@@ -28,7 +27,8 @@ def _time_interval(window: MuteWindow) -> dict[str, Any]:
         "location": window.location}]}
 
 
-def alertmanager_config(alerting: Alerting) -> dict[str, Any]:
+def alertmanager_config(alerting: Alerting, service_silencers: tuple[str, ...]) -> dict[str, Any]:
+    """``service_silencers``: alerts whose firing makes every other alert of the service noise."""
     sev, svc, slo = names.SEVERITY_LABEL, names.SERVICE_LABEL, names.SLO_LABEL
     page, ticket = alerting.page_receiver, alerting.ticket_receiver
     receivers = {r.name: _receiver(r.name, r.config) for r in (ticket, page)}
@@ -48,8 +48,8 @@ def alertmanager_config(alerting: Alerting) -> dict[str, Any]:
             {"source_matchers": [f'{sev}="page"', f'{slo}=~".+"'],
              "target_matchers": [f'{sev}="ticket"', f'{slo}=~".+"'],
              "equal": [svc, slo]},
-            {"source_matchers": [f'alertname=~"{"|".join(TARGET_ALERTS)}"'],
-             "target_matchers": [f'alertname!~"{"|".join(TARGET_ALERTS)}"'],
+            {"source_matchers": [f'alertname=~"{"|".join(service_silencers)}"'],
+             "target_matchers": [f'alertname!~"{"|".join(service_silencers)}"'],
              "equal": [svc]},
         ],
         "receivers": list(receivers.values()),

@@ -1,7 +1,7 @@
 """Where each alert points: its runbook page and the dashboard panel that shows its threshold.
 
-``SLO_PANELS`` and ``PANELS`` are the one table of alert → (dashboard kind, panel key); the
-keys are the dashboards' stable panel keys, so ``dashboard_url`` opens exactly that panel
+``SLO_PANELS`` maps an SLO kind to (dashboard kind, panel key); a symptom names its panel in
+its own definition (:mod:`alerts.symptoms`). The keys are the dashboards' stable panel keys, so ``dashboard_url`` opens exactly that panel
 (``viewPanel``) through :mod:`dashboards.ids`, the single owner of uids and panel ids.
 """
 
@@ -17,25 +17,6 @@ SLO_PANELS: dict[SloKind, tuple[str, str]] = {
     SloKind.AVAILABILITY: ("executive", "burn-rate"),
     SloKind.LATENCY: ("executive", "burn-rate"),
 }
-
-# Symptom alerts, by alert name.
-PANELS: dict[str, tuple[str, str]] = {
-    "TargetDown": ("oncall", "firing-alerts"),
-    "TargetMissing": ("oncall", "firing-alerts"),
-    "ProcessRestarts": ("oncall", "memory"),  # restarts show as annotations; OOM is the usual cause
-    "RouteErrorRatioHigh": ("oncall", "error-ratio-by-route"),
-    "LatencyP99High": ("oncall", "latency-p99"),
-    "EventLoopLagHigh": ("oncall", "event-loop-lag"),
-    "DbPoolSaturated": ("oncall", "db-pool-usage"),
-    "DbPoolWaiters": ("oncall", "db-pool-waiters"),
-    "MemoryNearLimit": ("oncall", "memory"),
-    "MemoryExhaustionProjected": ("oncall", "memory"),
-    "CpuSaturated": ("oncall", "cpu"),
-    "BackgroundQueueBacklog": ("oncall", "background-backlog"),
-    "LogFlood": ("debug", "log-volume"),
-    "TelemetryExportDropping": ("debug", "telemetry-dropped"),
-}
-
 
 def kebab(alert_name: str) -> str:
     """`DbPoolWaiters` → `db-pool-waiters` (runbook file names and anchors)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.slo_cases import slo_cases
-from alerts.symptom_cases import symptom_cases
+from alerts.symptoms import symptom_cases
 from obsgen.model import Project, Service
 
 TESTS_DIR = "prometheus/tests"

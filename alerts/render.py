@@ -9,7 +9,7 @@ from alerts.promtool_tests import test_file, tests_path
 from alerts.recording import recording_groups
 from alerts.rule import AlertGroup
 from alerts.slo_alerts import slo_alert_groups
-from alerts.symptoms import symptom_group
+from alerts.symptoms import SERVICE_SILENCERS, symptom_group
 from obsgen.artifacts import Artifact, Output
 from obsgen.model import Project, Service
 
@@ -66,5 +66,5 @@ def render(project: Project) -> Output:
         all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
     artifacts += runbooks(project, all_alerts)
     artifacts.append(Artifact(alertmanager.PATH,
-                              alertmanager.alertmanager_config(project.alerting)))
+                              alertmanager.alertmanager_config(project.alerting, SERVICE_SILENCERS)))
     return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)

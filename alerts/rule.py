@@ -13,6 +13,15 @@ from obsgen import conventions as names
 
 
 @dataclass(frozen=True)
+class Runbook:
+    """What a runbook page says about an alert, from the guide's failure-mode table."""
+
+    meaning: str
+    impact: str
+    mitigations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AlertRule:
     name: str
     expr: str
@@ -24,6 +33,7 @@ class AlertRule:
     runbook_url: str
     dashboard_url: str
     panel: tuple[str, str]  # (dashboard kind, panel key)
+    runbook: Runbook
     extra_annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -9,9 +9,26 @@ from __future__ import annotations
 
 from alerts.links import SLO_PANELS, dashboard_url, panel_sentence, runbook_url
 from alerts.recording import slo_labels
-from alerts.rule import AlertGroup, AlertRule
+from alerts.rule import AlertGroup, AlertRule, Runbook
 from obsgen.model import Project, Service, Slo, SloKind, Tier
 from obsgen.queries import slo as q
+
+
+RUNBOOKS = {
+    SloKind.AVAILABILITY: Runbook(
+        "Requests fail with 5xx faster than the SLO's error budget allows.",
+        "Users see errors; at this burn the monthly budget runs out early.",
+        ("Find the failing routes on the 5xx-by-route panel; correlate with recent deploys and "
+         "roll back a bad release (guide: rapid error budget burn).",
+         "Check dependency errors (DB, external APIs) in traces of failing requests.",
+         "Centralize error handling for unhandled exceptions (F8).")),
+    SloKind.LATENCY: Runbook(
+        "Too many requests are slower than the SLO's latency threshold.",
+        "Users wait; timeouts upstream turn slowness into errors.",
+        ("Look for blocking sync code in async handlers; move it to a threadpool (F1).",
+         "Check DB pool waiters and slow queries (F2) and CPU saturation (F5).",
+         "Scale out or roll back the release that made it slower.")),
+}
 
 
 def camel(text: str) -> str:
@@ -59,6 +76,7 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
         runbook_url=runbook_url(project, name),
         dashboard_url=dashboard_url(project, service, kind, key),
         panel=(kind, key),
+        runbook=RUNBOOKS[slo.kind],
     )
 
 

@@ -1,5 +1,6 @@
-"""promtool cases for the symptom alerts: each fires on its failure mode and stays silent when
-healthy. Values are chosen so the alert's value (and so its annotation text) is exact.
+"""promtool case builders for the symptom alerts: each fires on its failure mode and stays
+silent when healthy. Values are chosen so the alert's value (and so its annotation text) is
+exact. :data:`alerts.symptoms.SYMPTOMS` names each alert's builder.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from alerts.rule import AlertRule
 from alerts.series import counter, gauge, line, selector
 from alerts.slo_cases import (ERROR_STATUS, HISTOGRAM_BOUND_LABEL, METHOD, OK_STATUS, RPS,
                               minutes)
-from alerts.symptoms import symptom_alerts
 from obsgen import conventions as names
 from obsgen.conventions import format_bound
 from obsgen.model import Project, Service
@@ -189,14 +189,7 @@ def telemetry(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
                  (Firing({names.TELEMETRY_SIGNAL_LABEL: "traces"}, 1),), "spans are dropped")
 
 
-BUILDERS: dict[str, Builder] = {
-    "TargetDown": target_down, "TargetMissing": target_missing, "ProcessRestarts": restarts,
-    "RouteErrorRatioHigh": route_errors, "LatencyP99High": latency,
-    "EventLoopLagHigh": loop_lag, "DbPoolSaturated": db_pool,
-    "DbPoolWaiters": _gauge_pair("db_connection_pending", {}, 3, 0, 3, "3 requests wait"),
-    "MemoryNearLimit": memory, "MemoryExhaustionProjected": memory_trend, "CpuSaturated": cpu,
-    "BackgroundQueueBacklog": queue, "LogFlood": log_flood, "TelemetryExportDropping": telemetry,
-}
+db_waiters = _gauge_pair("db_connection_pending", {}, 3, 0, 3, "3 requests wait")
 
 
 def merge_silent(cases: list[Case], name: str) -> list[Case]:
@@ -213,16 +206,3 @@ def merge_silent(cases: list[Case], name: str) -> list[Case]:
         else:
             rest.append(case)
     return rest + ([Case(name, merged, tuple(checks))] if checks else [])
-
-
-def symptom_cases(project: Project, service: Service) -> tuple[list[Case], list[str]]:
-    cases: list[Case] = []
-    notes: list[str] = []
-    for alert in symptom_alerts(project, service)[0]:
-        end = minutes(alert.for_) + 10
-        built = BUILDERS[alert.name](project, service, alert, end)
-        if not built:
-            notes.append(f"{service.name}: no promtool case for {alert.name} with these "
-                         "thresholds and buckets")
-        cases += built
-    return merge_silent(cases, "every symptom alert stays silent on a healthy service"), notes

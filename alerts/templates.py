@@ -14,6 +14,15 @@ from typing import Mapping
 
 _TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 
+# The template actions alert texts may use, spelled once.
+VALUE = "{{ $value | humanize }}"
+PERCENT = "{{ $value | humanizePercentage }}"
+
+
+def label(name: str) -> str:
+    """The alert's own value of label ``name``."""
+    return f"{{{{ $labels.{name} }}}}"
+
 
 def humanize(value: float) -> str:
     """Prometheus' `humanize`: 4 significant digits with an SI prefix (1.5k, 250m)."""
