@@ -37,11 +37,11 @@ def slo_group(project: Project, service: Service, slo: Slo) -> dict[str, Any]:
         for w in q.windows_needed(project.alerting.tiers)
     ]
     rules += [
-        _rule(names.SLO_OBJECTIVE_RECORD, f"vector({slo.objective_ratio!r})", labels),
-        _rule(names.SLO_ERROR_BUDGET_RECORD, f"vector({slo.error_budget_ratio!r})", labels),
+        _rule(names.SLO_OBJECTIVE_RECORD, q.constant(slo.objective_ratio), labels),
+        _rule(names.SLO_ERROR_BUDGET_RECORD, q.constant(slo.error_budget_ratio), labels),
         _rule(names.SLO_PERIOD_ERROR_RATIO_RECORD, q.period_error_ratio(service, slo), labels),
         _rule(names.SLO_BUDGET_REMAINING_RECORD, q.budget_remaining(service, slo), labels),
-        _rule(names.SLO_BURN_RATE_RECORD, q.burn_rate(service, slo, "1h"), labels),
+        _rule(names.SLO_BURN_RATE_RECORD, q.current_burn_rate(service, slo), labels),
     ]
     return {"name": f"obsgen-{service.name}-{slo.name}-sli", "rules": rules}
 

@@ -25,7 +25,6 @@ from obsgen.queries import slo as q
 
 RPS = 10.0  # healthy traffic, well over any sane min_request_rate
 OK_STATUS, ERROR_STATUS, METHOD = "200", "500", "GET"
-HISTOGRAM_BOUND_LABEL = "le"  # Prometheus' own histogram bucket label
 
 
 def minutes(duration: str) -> int:
@@ -64,7 +63,7 @@ def sli_series(service: Service, slo: Slo, route: str,
         }
     assert slo.threshold_seconds is not None
     labels = {**base, conv.status_label: OK_STATUS} if conv.duration_has_status else base
-    bound = {HISTOGRAM_BOUND_LABEL: format_bound(slo.threshold_seconds)}
+    bound = {names.BUCKET_BOUND_LABEL: format_bound(slo.threshold_seconds)}
     return {
         selector(conv.count(), labels): counter(*[(m, n) for m, n, _ in per_min]),
         selector(conv.bucket(), {**labels, **bound}):

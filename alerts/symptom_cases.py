@@ -10,14 +10,13 @@ from typing import Callable
 from alerts.cases import AlertCheck, Case, Firing
 from alerts.rule import AlertRule
 from alerts.series import counter, gauge, line, selector
-from alerts.slo_cases import (ERROR_STATUS, HISTOGRAM_BOUND_LABEL, METHOD, OK_STATUS, RPS,
+from alerts.slo_cases import (ERROR_STATUS, METHOD, OK_STATUS, RPS,
                               minutes)
 from obsgen import conventions as names
 from obsgen.conventions import format_bound
 from obsgen.model import Project, Service
 
 ROUTE = "/example"
-INSTANCE_LABEL = "instance"  # Prometheus' own target label
 INSTANCE = "app:8000"
 Series = dict[str, str]
 Builder = Callable[[Project, Service, AlertRule, int], "list[Case]"]
@@ -44,13 +43,13 @@ def _gauge_pair(metric: str | None, extra: dict[str, str], fire: float, calm: fl
 
 
 def target_down(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
-    up = selector("up", {**_sel(s), INSTANCE_LABEL: INSTANCE})
+    up = selector(names.UP_METRIC, {**_sel(s), names.INSTANCE_LABEL: INSTANCE})
     return _pair(a, end, {up: gauge((end + 1, 0))}, {up: gauge((end + 1, 1))},
-                 (Firing({**_sel(s), INSTANCE_LABEL: INSTANCE}, 0),), "its target is down")
+                 (Firing({**_sel(s), names.INSTANCE_LABEL: INSTANCE}, 0),), "its target is down")
 
 
 def target_missing(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
-    up = selector("up", {**_sel(s), INSTANCE_LABEL: INSTANCE})
+    up = selector(names.UP_METRIC, {**_sel(s), names.INSTANCE_LABEL: INSTANCE})
     return _pair(a, end, {}, {up: gauge((end + 1, 1))}, (Firing(_sel(s), 1),),
                  "no target exists")
 
@@ -85,7 +84,7 @@ def route_errors(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
 
 def _histogram(metric: str, labels: dict[str, str], bounds: list[float], counts: list[float],
                end: int) -> Series:
-    return {selector(metric, {**labels, HISTOGRAM_BOUND_LABEL: format_bound(b)}):
+    return {selector(metric, {**labels, names.BUCKET_BOUND_LABEL: format_bound(b)}):
             counter((end, c)) for b, c in zip(bounds + [float("inf")], counts + [counts[-1]])}
 
 
@@ -118,7 +117,7 @@ def latency(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
 
 
 def loop_lag(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
-    metric, thr = f"{s.convention.runtime.event_loop_lag}_bucket", s.thresholds.event_loop_lag_seconds
+    metric, thr = names.bucket_series(s.convention.runtime.event_loop_lag or ""), s.thresholds.event_loop_lag_seconds
     slow = _histogram(metric, _sel(s), [thr, thr * 4], [0, 60], end)
     fast = _histogram(metric, _sel(s), [thr / 2], [60], end)
     return _pair(a, end, slow, fast, (Firing({}, thr + 3 * thr * 0.99),),
@@ -127,7 +126,7 @@ def loop_lag(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
 
 def db_pool(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
     rt = s.convention.runtime
-    used = selector(rt.db_connection_count or "", {**_sel(s), names.DB_STATE_LABEL: "used"})
+    used = selector(rt.db_connection_count or "", {**_sel(s), names.DB_STATE_LABEL: names.DB_STATE_USED})
     size = selector(rt.db_connection_max or "", _sel(s))
     calm = round(10 * s.thresholds.db_pool_ratio / 2)
     return _pair(a, end, {used: gauge((end + 1, 10)), size: gauge((end + 1, 10))},

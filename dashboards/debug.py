@@ -18,6 +18,7 @@ from dashboards.panels import (
     Slot,
     TempoTarget,
     assemble,
+    legend,
     heatmap,
     logs,
     optional,
@@ -27,6 +28,7 @@ from dashboards.panels import (
     timeseries,
     traces,
 )
+from obsgen import conventions as names
 from obsgen.conventions import DB_OPERATION_LABEL, JOB_OUTCOME_LABEL, LOG_LEVEL_LABEL
 from obsgen.model import Project, Service
 from obsgen.queries import http
@@ -61,15 +63,15 @@ def _signals(service: Service) -> list[Slot]:
     target = dashboard_target(service)
     route = service.convention.route_label
     latency = [(http.latency_quantile(target, q, RATE_INTERVAL, (route,), ROUTE),
-                f"p{int(q * 100)} {{{{{route}}}}}") for q in (0.5, 0.95, 0.99)]
-    traffic = [(http.request_rate(target, RATE_INTERVAL, (route,), ROUTE), f"requests {{{{{route}}}}}"),
-               (http.error_rate(target, RATE_INTERVAL, (route,), ROUTE), f"5xx {{{{{route}}}}}")]
+                f"p{int(q * 100)} {legend(route)}") for q in (0.5, 0.95, 0.99)]
+    traffic = [(http.request_rate(target, RATE_INTERVAL, (route,), ROUTE), f"requests {legend(route)}"),
+               (http.error_rate(target, RATE_INTERVAL, (route,), ROUTE), f"5xx {legend(route)}")]
     return [
         Slot("latency-heatmap", heatmap(
             "Request latency distribution ($route)",
             "Histogram buckets over time for the selected routes. Exemplar dots carry a trace_id: "
             "click one to open that request's trace in Tempo.", "s",
-            [prom(http.latency_heatmap_for_routes(target, RATE_INTERVAL, ROUTE), "{{le}}",
+            [prom(http.latency_heatmap_for_routes(target, RATE_INTERVAL, ROUTE), legend(names.BUCKET_BOUND_LABEL),
                   format="heatmap", exemplar=True)], w=24, h=9)),
         Slot("route-latency", timeseries(
             "Latency quantiles ($route)", "P50/P95/P99 request duration of the selected routes.",
@@ -86,7 +88,7 @@ def _signals(service: Service) -> list[Slot]:
             "Log volume by level", "Log lines per interval by level from Loki: error bursts and "
             "logging floods (guide F7).", "short",
             [LokiTarget(expr=q_logs.volume_by_level(service, LOG_WINDOW),
-                        legendFormat=f"{{{{{LOG_LEVEL_LABEL}}}}}")], w=24, h=6, stack=True)),
+                        legendFormat=legend(LOG_LEVEL_LABEL))], w=24, h=6, stack=True)),
         Slot("logs", logs(
             "Logs ($level)", "The service's JSON log lines at the selected levels; the trace_id "
             "field links to the trace in Tempo.",
@@ -101,17 +103,17 @@ def _runtime(service: Service) -> list[Slot]:
                   lambda e: timeseries(
                       "DB query duration (P95) by operation", "95th percentile database "
                       "operation time: slow queries behind slow routes.", "s",
-                      [prom(e, f"{{{{{DB_OPERATION_LABEL}}}}}")], w=12, h=8)),
+                      [prom(e, legend(DB_OPERATION_LABEL))], w=12, h=8)),
         _optional(service, "db-connections", rt.db_connections(target),
                   lambda e: timeseries(
                       "DB connections by state", "Used and idle pool connections; used pinned at "
                       "the pool size is a leak or exhaustion (guide F2).", "short",
-                      [prom(e, "{{state}}")], w=12, h=8, stack=True)),
+                      [prom(e, legend(names.DB_STATE_LABEL))], w=12, h=8, stack=True)),
         _optional(service, "background-jobs", rt.job_rate(target, RATE_INTERVAL),
                   lambda e: timeseries(
                       "Background jobs by outcome", "Jobs per second that succeeded, failed or "
                       "were dropped because the queue was full.", "ops",
-                      [prom(e, f"{{{{{JOB_OUTCOME_LABEL}}}}}")], w=12, h=8, stack=True)),
+                      [prom(e, legend(JOB_OUTCOME_LABEL))], w=12, h=8, stack=True)),
         _optional(service, "job-duration", rt.job_duration(target, 0.95, RATE_INTERVAL),
                   lambda e: timeseries(
                       "Background job duration (P95)", "How long background jobs take; growth "
@@ -119,7 +121,7 @@ def _runtime(service: Service) -> list[Slot]:
         _optional(service, "cpu-cores", rt.cpu_cores_used(target, RATE_INTERVAL),
                   lambda e: timeseries(
                       "CPU cores by instance", "CPU seconds per second each instance uses.",
-                      "short", [prom(e, "{{instance}}")], w=8, h=7)),
+                      "short", [prom(e, legend(names.INSTANCE_LABEL))], w=8, h=7)),
         _optional(service, "memory-rss", rt.memory_resident(target),
                   lambda e: timeseries(
                       "Resident memory", "Largest instance's resident set size; steady growth "
@@ -137,11 +139,11 @@ def _runtime(service: Service) -> list[Slot]:
                   lambda e: timeseries(
                       "Telemetry dropped", "Spans and log records the OTLP exporter dropped per "
                       "second: anything above 0 means missing traces or logs here.", "short",
-                      [prom(e, "{{signal}}")], w=9, h=7)),
+                      [prom(e, legend(names.TELEMETRY_SIGNAL_LABEL))], w=9, h=7)),
         _optional(service, "telemetry-exported", rt.telemetry_exported_rate(target, RATE_INTERVAL),
                   lambda e: timeseries(
                       "Telemetry exported", "Spans and log records exported per second by signal.",
-                      "short", [prom(e, "{{signal}}")], w=9, h=7)),
+                      "short", [prom(e, legend(names.TELEMETRY_SIGNAL_LABEL))], w=9, h=7)),
     ]
 
 

@@ -11,18 +11,40 @@ from grafanalib.core import Panel
 from dashboards import frame, ids
 from dashboards.panels import REF_IDS, Slot, assemble, prom, proms, stat, table, thresholds, timeseries
 from obsgen import conventions as names
-from obsgen.model import Kpi, Project, Service
+from obsgen.model import Kpi, Project, Service, Tier
 from obsgen.queries import slo as q_slo
 from obsgen.queries.base import RATE_INTERVAL, dashboard_target
 from obsgen.queries.http import error_ratio, request_rate
 
-BURN_WINDOWS = ("1h", "6h", "3d")  # recorded for every SLO (see queries.slo.windows_needed)
 _DASHED_OBJECTIVE = {"matcher": {"id": "byRegexp", "options": ".* objective"},
                      "properties": [{"id": "custom.lineStyle",
                                      "value": {"fill": "dash", "dash": [10, 10]}}]}
 
 
-def _slo_panels(service: Service) -> list[Slot]:
+def _page_burn_rates(project: Project, service: Service) -> list[tuple[Tier, list[float]]]:
+    """Each page tier with the burn rates it fires at for the service's SLOs (they depend on
+    the SLO's period: 14.4 over 1h for 30d, 13.44 for 28d)."""
+    return [(tier, sorted({q_slo.tier_burn_rate(slo, tier) for slo in service.slos}))
+            for tier in project.alerting.tiers if tier.severity == "page"]
+
+
+def _burn_rate_panel(project: Project, service: Service, burn: list[tuple[str, str]]) -> Panel:
+    pages = _page_burn_rates(project, service)
+    fires = " and ".join(f"{'/'.join(f'{r:g}' for r in rates)} ({tier.long_window})"
+                         for tier, rates in pages)
+    steps: list[tuple[str, float | None]] = [("green", None), ("orange", 1)]
+    if pages:  # red from the fastest page tier's lowest rate
+        steps.append(("red", min(max(pages, key=lambda p: max(p[1]))[1])))
+    windows = ", ".join(q_slo.PANEL_BURN_WINDOWS)
+    return timeseries(
+        f"Error budget burn rate ({windows})",
+        "How many times faster than sustainable each SLO burns its budget. 1 spends exactly "
+        "the budget over the period; "
+        + (f"the page tiers fire at {fires}." if pages else "no page tier is enabled."),
+        "none", proms(burn), w=24, h=8, steps=thresholds(*steps))
+
+
+def _slo_panels(project: Project, service: Service) -> list[Slot]:
     if not service.slos:
         why = f"{service.name}: executive SLO panels skipped: the service has no SLOs"
         return [Slot(key, None, why) for key in ids.PANEL_KEYS["executive"][:4]]
@@ -31,7 +53,7 @@ def _slo_panels(service: Service) -> list[Slot]:
     budget = [(q_slo.budget_remaining_recorded(service, s), s.name) for s in service.slos]
     exhaustion = [(q_slo.time_to_exhaustion(service, s), s.name) for s in service.slos]
     burn = [(q_slo.burn_rate(service, s, w), f"{s.name} {w}")
-            for s in service.slos for w in BURN_WINDOWS]
+            for s in service.slos for w in q_slo.PANEL_BURN_WINDOWS]
     period = ", ".join(sorted({s.period for s in service.slos}))
     return [
         Slot("sli", attr.evolve(timeseries(
@@ -51,12 +73,7 @@ def _slo_panels(service: Service) -> list[Slot]:
             "budget is not burning.",
             "s", proms(exhaustion, instant=True), w=6, h=8,
             steps=thresholds(("red", None), ("orange", 86400), ("green", 604800)))),
-        Slot("burn-rate", timeseries(
-            "Error budget burn rate (1h, 6h, 3d)",
-            "How many times faster than sustainable each SLO burns its budget. 1 spends exactly "
-            "the budget over the period; the page tiers fire at 14.4 (1h) and 6 (6h).",
-            "none", proms(burn), w=24, h=8,
-            steps=thresholds(("green", None), ("orange", 1), ("red", 14.4)))),
+        Slot("burn-rate", _burn_rate_panel(project, service, burn)),
     ]
 
 
@@ -65,7 +82,7 @@ def _status_table(project: Project) -> Panel:
     services = tuple(s.name for s in project.services)
     columns = [
         (q_slo.status_of_services(names.SLO_OBJECTIVE_RECORD, services), "Objective"),
-        ("1 - " + q_slo.status_of_services(names.SLO_PERIOD_ERROR_RATIO_RECORD, services), "SLI"),
+        (q_slo.sli_of_services(services), "SLI"),
         (q_slo.status_of_services(names.SLO_BUDGET_REMAINING_RECORD, services), "Budget left"),
         (q_slo.status_of_services(names.SLO_BURN_RATE_RECORD, services), "Burn rate 1h"),
     ]
@@ -92,7 +109,7 @@ def _kpi(kpi: Kpi) -> Panel:
 
 def render(project: Project, service: Service) -> dict[str, Any]:
     target = dashboard_target(service)
-    slots = _slo_panels(service) + [
+    slots = _slo_panels(project, service) + [
         Slot("throughput", timeseries(
             "Request throughput",
             "Requests per second the service answers (guide M5); compare with the usual weekly "

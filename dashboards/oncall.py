@@ -16,6 +16,7 @@ from dashboards.panels import (
     PROMETHEUS,
     Slot,
     assemble,
+    legend,
     optional,
     prom,
     proms,
@@ -26,7 +27,8 @@ from dashboards.panels import (
 from obsgen.model import Project, Service
 from obsgen.queries import http
 from obsgen.queries import runtime as rt
-from obsgen.queries.base import RATE_INTERVAL, dashboard_target, firing_alerts
+from obsgen import conventions as names
+from obsgen.queries.base import RATE_INTERVAL, dashboard_target, firing_alerts, occurred
 
 QUANTILES = {"latency-p50": 0.5, "latency-p95": 0.95, "latency-p99": 0.99}
 ANNOTATION_STEP = "1m"
@@ -39,13 +41,13 @@ def _optional(service: Service, key: str, expr: str | None, build: Callable[[str
 def _route_slots(service: Service) -> list[Slot]:
     target = dashboard_target(service)
     route = service.convention.route_label
-    legend = f"{{{{{route}}}}}"
+    by_route = legend(route)
     to_debug = [frame.route_to_debug(service, route)]
     slots = [Slot(key, timeseries(
         f"P{int(q * 100)} latency by route",
         f"{int(q * 100)}th percentile request duration per route from the histogram (guide "
         "M2/M3). Click a series to debug that route.",
-        "s", [prom(http.latency_quantile(target, q, RATE_INTERVAL, (route,)), legend)],
+        "s", [prom(http.latency_quantile(target, q, RATE_INTERVAL, (route,)), by_route)],
         w=8, h=8, links=to_debug,
         steps=thresholds(("green", None), ("red", service.thresholds.latency_p99_seconds))))
         for key, q in QUANTILES.items()]
@@ -53,12 +55,12 @@ def _route_slots(service: Service) -> list[Slot]:
         Slot("error-rate-by-route", timeseries(
             "5xx rate by route", "Server errors per second per route (guide F8). Click a series "
             "to debug that route.",
-            "reqps", [prom(http.error_rate(target, RATE_INTERVAL, (route,)), legend)],
+            "reqps", [prom(http.error_rate(target, RATE_INTERVAL, (route,)), by_route)],
             links=to_debug)),
         Slot("error-ratio-by-route", timeseries(
             "5xx ratio by route", "Share of each route's responses that are server errors; the "
             "symptom alert fires above the dashed threshold. Click a series to debug that route.",
-            "percentunit", [prom(http.error_ratio(target, RATE_INTERVAL, (route,)), legend)],
+            "percentunit", [prom(http.error_ratio(target, RATE_INTERVAL, (route,)), by_route)],
             links=to_debug, steps=thresholds(("green", None), ("red", service.thresholds.error_ratio)))),
     ]
     return slots
@@ -91,7 +93,7 @@ def _saturation_slots(service: Service) -> list[Slot]:
                       "DB pool in use", "Share of the database pool's connections checked out "
                       "(guide F2/M7); near 100% means requests will queue.", "percentunit",
                       [prom(e, "in use")], w=8, h=7, max_=1,
-                      steps=thresholds(("green", None), ("red", 0.9)))),
+                      steps=thresholds(("green", None), ("red", service.thresholds.db_pool_ratio)))),
         _optional(service, "db-pool-waiters", rt.db_pool_pending(target),
                   lambda e: timeseries(
                       "DB pool waiters", "Requests waiting for a database connection: the pool is "
@@ -107,10 +109,10 @@ def _saturation_slots(service: Service) -> list[Slot]:
 def _annotations(service: Service) -> tuple[list[dict[str, Any]], list[str]]:
     """Deploys (a new build version) and restarts (a new process start time)."""
     target = dashboard_target(service)
-    found = [("Deploys", rt.deploys(target, ANNOTATION_STEP), "Deploy {{version}}", "blue"),
+    found = [("Deploys", rt.deploys(target, ANNOTATION_STEP), f"Deploy {legend(names.BUILD_VERSION_LABEL)}", "blue"),
              ("Restarts", rt.restarts(target, ANNOTATION_STEP), "Process restarted", "orange")]
     annotations = [{"name": name, "datasource": PROMETHEUS, "enable": True, "hide": False,
-                    "expr": f"({expr}) > 0", "step": ANNOTATION_STEP, "iconColor": color,
+                    "expr": occurred(expr), "step": ANNOTATION_STEP, "iconColor": color,
                     "titleFormat": title, "textFormat": "", "useValueForTime": False}
                    for name, expr, title, color in found if expr]
     notes = [f"{service.name}: on-call annotation {name!r} skipped: convention "
@@ -138,7 +140,7 @@ def render(project: Project, service: Service) -> dict[str, Any]:
         Slot("status-classes", timeseries(
             "Requests by status class", "Requests per second by 2xx/3xx/4xx/5xx. Rising 4xx "
             "after a deploy points to a schema mismatch (guide F4).", "reqps",
-            [prom(http.status_class_rate(target, RATE_INTERVAL), "{{status_class}}")],
+            [prom(http.status_class_rate(target, RATE_INTERVAL), legend(names.STATUS_CLASS_LABEL))],
             w=12, h=8, stack=True)),
         _optional(service, "in-flight", http.active_requests(target),
                   lambda e: timeseries(

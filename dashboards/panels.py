@@ -74,6 +74,11 @@ class TempoTarget:
 Target = PromTarget | LokiTarget | TempoTarget
 
 
+def legend(label: str) -> str:
+    """A legend showing a series' value of ``label`` (Grafana's ``{{label}}`` form)."""
+    return f"{{{{{label}}}}}"
+
+
 def prom(expr: str, legend: str = "__auto", ref: str = "A", **kwargs: Any) -> PromTarget:
     return PromTarget(expr=expr, legendFormat=legend, refId=ref, **kwargs)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from dashboards import debug, executive, oncall
 from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR
+from obsgen import conventions as names
 from obsgen.artifacts import Artifact, Output, to_json
 from obsgen.model import Project, Service
 from obsgen.queries.logs import TRACE_ID_FIELD
@@ -65,6 +66,15 @@ def import_variant(dashboard: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _span_to_series_tags(project: Project) -> list[dict[str, str]]:
+    """How a span's service becomes a Prometheus label in traces-to-metrics links: the selector
+    label, when every service of the spec uses the same one (a Grafana datasource is shared)."""
+    labels = {service.selector.label for service in project.services}
+    if len(labels) != 1:
+        return []
+    return [{"key": names.TRACE_SERVICE_ATTRIBUTE, "value": labels.pop()}]
+
+
 def datasources(project: Project) -> dict[str, Any]:
     """Grafana datasource provisioning with the trace ↔ log ↔ metric correlations."""
     ds = project.grafana
@@ -85,10 +95,11 @@ def datasources(project: Project) -> dict[str, Any]:
         "jsonData": {
             "tracesToLogsV2": {"datasourceUid": ds.loki.uid, "filterByTraceID": True,
                                "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
-                               "tags": [{"key": "service.name", "value": "service_name"}]},
+                               "tags": [{"key": names.TRACE_SERVICE_ATTRIBUTE,
+                                         "value": names.LOKI_SERVICE_LABEL}]},
             "tracesToMetrics": {"datasourceUid": ds.prometheus.uid,
                                 "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
-                                "tags": [{"key": "service.name", "value": "job"}]},
+                                "tags": _span_to_series_tags(project)},
             "serviceMap": {"datasourceUid": ds.prometheus.uid},
             "nodeGraph": {"enabled": True},
             "lokiSearch": {"datasourceUid": ds.loki.uid}}}

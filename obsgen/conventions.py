@@ -82,7 +82,7 @@ class Convention:
     runtime: RuntimeMetrics = field(default_factory=RuntimeMetrics)
 
     def bucket(self) -> str:
-        return f"{self.duration_histogram}_bucket"
+        return bucket_series(self.duration_histogram)
 
     def count(self) -> str:
         return f"{self.duration_histogram}_count"
@@ -145,6 +145,9 @@ PRESETS: Mapping[str, Convention] = {c.name: c for c in (OTEL, INSTRUMENTATOR)}
 
 # Labels that symptom metrics carry; part of the contract with the demo service.
 DB_STATE_LABEL = "state"
+DB_STATE_USED = "used"  # the DB_STATE_LABEL value of checked-out connections
+GC_GENERATION_LABEL = "generation"  # prometheus_client's python_gc_collections_total
+BUILD_VERSION_LABEL = "version"  # on runtime.build_info
 DB_OPERATION_LABEL = "db_operation_name"
 JOB_OUTCOME_LABEL = "outcome"
 LOG_LEVEL_LABEL = "level"
@@ -154,6 +157,25 @@ TELEMETRY_SIGNAL_LABEL = "signal"
 def custom(base: Convention, overrides: Mapping[str, object]) -> Convention:
     """A preset with some names replaced (the spec's `convention: {preset: ..., ...}` form)."""
     return replace(base, name="custom", **overrides)  # type: ignore[arg-type]
+
+
+# Prometheus' own names: the scrape-health series, its target label, the histogram bound label,
+# and the label of the ALERTS series.
+UP_METRIC = "up"
+INSTANCE_LABEL = "instance"
+BUCKET_BOUND_LABEL = "le"
+ALERT_STATE_LABEL = "alertstate"
+# A label obsgen's queries derive (label_replace) to group statuses as 2xx, 4xx, 5xx.
+STATUS_CLASS_LABEL = "status_class"
+# What a service is called outside Prometheus: the OTel resource attribute, and the stream
+# label Loki's native OTLP ingestion makes of it.
+TRACE_SERVICE_ATTRIBUTE = "service.name"
+LOKI_SERVICE_LABEL = "service_name"
+
+
+def bucket_series(histogram: str) -> str:
+    """The ``_bucket`` series of a histogram's base name."""
+    return f"{histogram}_bucket"
 
 
 def format_bound(bound: float) -> str:

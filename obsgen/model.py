@@ -42,7 +42,7 @@ class Slo:
 
     @property
     def objective_ratio(self) -> float:
-        return self.objective_percent / 100.0
+        return round(self.objective_percent / 100.0, 12)  # 99.9 → 0.999, not 0.99900…01
 
     @property
     def error_budget_ratio(self) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from obsgen import conventions as names
 from obsgen.conventions import Convention
 from obsgen.model import Service
 
@@ -61,9 +62,12 @@ def route_values(target: Target) -> str:
     return f"label_values({target.select(conv.requests_counter)}, {conv.route_label})"
 
 
+def occurred(expr: str) -> str:
+    """Only the steps where ``expr`` counted something: an annotation query's events."""
+    return f"({expr}) > 0"
+
+
 def firing_alerts(service: Service) -> str:
     """Alerts currently firing for the service, from Prometheus' ``ALERTS`` series."""
-    from obsgen.conventions import SERVICE_LABEL
-
-    return (f'sum by (alertname, severity) '
-            f'(ALERTS{{alertstate="firing", {SERVICE_LABEL}="{service.name}"}})')
+    return (f"sum by (alertname, {names.SEVERITY_LABEL}) "
+            f'(ALERTS{{{names.ALERT_STATE_LABEL}="firing", {names.SERVICE_LABEL}="{service.name}"}})')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from obsgen import conventions as names
 from obsgen.queries.base import Target, by, route_matcher
 
 
@@ -35,7 +36,8 @@ def status_class_rate(target: Target, window: str) -> str:
     """Requests per second by status class (2xx, 4xx, 5xx)."""
     conv = target.convention
     series = target.select(conv.requests_counter)
-    return (f'sum by (status_class) (label_replace(rate({series}[{window}]), "status_class", '
+    cls = names.STATUS_CLASS_LABEL
+    return (f'sum by ({cls}) (label_replace(rate({series}[{window}]), "{cls}", '
             f'"${{1}}xx", "{conv.status_label}", "([0-9]).*"))')
 
 
@@ -45,7 +47,7 @@ def latency_quantile(target: Target, quantile: float, window: str,
     conv = target.convention
     series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"',
                            route_matcher(target, route_regex))
-    labels = ", ".join(("le", *group))
+    labels = ", ".join((names.BUCKET_BOUND_LABEL, *group))
     return f"histogram_quantile({quantile}, sum by ({labels}) (rate({series}[{window}])))"
 
 

@@ -6,16 +6,15 @@ name; each line is JSON carrying ``level`` and ``trace_id``.
 
 from __future__ import annotations
 
-from obsgen.conventions import LOG_LEVEL_LABEL
+from obsgen.conventions import LOG_LEVEL_LABEL, LOKI_SERVICE_LABEL
 from obsgen.model import Service
 
-STREAM_LABEL = "service_name"  # what Loki's OTLP ingestion makes of resource service.name
 TRACE_ID_FIELD = "trace_id"  # the JSON field the Loki derived field links to Tempo
 
 
 def stream(service: Service) -> str:
     """The stream selector of the service's logs."""
-    return f'{{{STREAM_LABEL}="{service.name}"}}'
+    return f'{{{LOKI_SERVICE_LABEL}="{service.name}"}}'
 
 
 def lines(service: Service, level_regex: str) -> str:

@@ -16,14 +16,14 @@ def _quantile(target: Target, metric: str | None, quantile: float, window: str,
     """A quantile of a runtime histogram, or None when the convention lacks it."""
     if not metric:
         return None
-    series = target.select(metric + "_bucket")
-    labels = ", ".join(("le", *group))
+    series = target.select(names.bucket_series(metric))
+    labels = ", ".join((names.BUCKET_BOUND_LABEL, *group))
     return f"histogram_quantile({quantile}, sum by ({labels}) (rate({series}[{window}])))"
 
 
 def up(target: Target) -> str:
     """Scrape health of the service's targets (1 up, 0 down)."""
-    return target.select("up")
+    return target.select(names.UP_METRIC)
 
 
 def absent_target(target: Target) -> str:
@@ -76,7 +76,7 @@ def db_pool_usage(target: Target) -> str | None:
     rt = target.convention.runtime
     if not (rt.db_connection_count and rt.db_connection_max):
         return None
-    used = target.select(rt.db_connection_count, f'{names.DB_STATE_LABEL}="used"')
+    used = target.select(rt.db_connection_count, f'{names.DB_STATE_LABEL}="{names.DB_STATE_USED}"')
     return f"sum({used}) / (sum({target.select(rt.db_connection_max)}) > 0)"
 
 
@@ -147,7 +147,7 @@ def telemetry_exported_rate(target: Target, window: str) -> str | None:
 
 def gc_collections_rate(target: Target, window: str) -> str | None:
     metric = target.convention.runtime.python_gc_collections
-    return f"sum by (generation) (rate({target.select(metric)}[{window}]))" if metric else None
+    return f"sum by ({names.GC_GENERATION_LABEL}) (rate({target.select(metric)}[{window}]))" if metric else None
 
 
 def build_info(target: Target) -> str | None:
@@ -166,7 +166,8 @@ def deploys(target: Target, window: str) -> str | None:
     if not metric:
         return None
     series = target.select(metric)
-    return f"count by (version) ({series}) unless count by (version) ({series} offset {window})"
+    version = names.BUILD_VERSION_LABEL
+    return f"count by ({version}) ({series}) unless count by ({version}) ({series} offset {window})"
 
 
 def cpu_cores_used(target: Target, window: str) -> str | None:

@@ -16,7 +16,8 @@ from obsgen.queries.base import Target, route_matcher
 from obsgen.queries.http import error_selector
 
 SHORT_WINDOW = "5m"  # the resolution of the recorded rates the period ratio sums
-
+CURRENT_BURN_WINDOW = "1h"  # the "current" burn rate of the status table and exhaustion time
+PANEL_BURN_WINDOWS = ("1h", "6h", "3d")  # the executive burn-rate panel's lines
 
 
 def total_rate(target: Target, slo: Slo, window: str) -> str:
@@ -93,10 +94,19 @@ def burn_rate_alert(service: Service, slo: Slo, tier: Tier, min_request_rate: fl
 
 def windows_needed(tiers: tuple[Tier, ...]) -> tuple[str, ...]:
     """Every window a ratio is recorded for: the policy's, the burn-rate panels', 5m."""
-    windows = {SHORT_WINDOW, "1h", "6h", "3d"}
+    windows = {SHORT_WINDOW, CURRENT_BURN_WINDOW, *PANEL_BURN_WINDOWS}
     for tier in tiers:
         windows.update((tier.long_window, tier.short_window))
     return tuple(sorted(windows, key=parse_duration))
+
+
+def constant(value: float) -> str:
+    """A recorded constant (objective, budget), so panels can draw it as a line."""
+    return f"vector({value!r})"
+
+
+def current_burn_rate(service: Service, slo: Slo) -> str:
+    return burn_rate(service, slo, CURRENT_BURN_WINDOW)
 
 
 def period_sli(service: Service, slo: Slo) -> str:
@@ -122,6 +132,11 @@ def time_to_exhaustion(service: Service, slo: Slo) -> str:
     remaining = recorded(names.SLO_BUDGET_REMAINING_RECORD, service, slo)
     burn = recorded(names.SLO_BURN_RATE_RECORD, service, slo)
     return f"clamp_min({remaining}, 0) * {slo.period_seconds} / ({burn} > 0)"
+
+
+def sli_of_services(services: tuple[str, ...]) -> str:
+    """The period SLI of several services' SLOs (the executive status table)."""
+    return "1 - " + status_of_services(names.SLO_PERIOD_ERROR_RATIO_RECORD, services)
 
 
 def status_of_services(record: str, services: tuple[str, ...]) -> str:

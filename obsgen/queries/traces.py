@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from obsgen.conventions import TRACE_SERVICE_ATTRIBUTE
 from obsgen.model import Service, SloKind
 
 
@@ -20,5 +21,5 @@ def _duration(seconds: float) -> str:
 
 def slow_or_failed(service: Service) -> str:
     """Traces of the service that failed or were slower than the latency threshold."""
-    return (f'{{resource.service.name="{service.name}" && '
+    return (f'{{resource.{TRACE_SERVICE_ATTRIBUTE}="{service.name}" && '
             f'(status=error || duration>{_duration(slow_threshold_seconds(service))})}}')

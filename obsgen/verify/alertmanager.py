@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from obsgen import conventions as names
 from obsgen.model import Project
 from obsgen.verify.backends import BackendError, Http
 from obsgen.verify.run import DATA, ERROR, Result
@@ -80,8 +81,8 @@ def check(project: Project, generated: bytes, http: Http) -> list[Result]:
     for service in project.services:
         for severity in ("page", "ticket"):
             labels = {
-                "severity": severity,
-                "service": service.name,
+                names.SEVERITY_LABEL: severity,
+                names.SERVICE_LABEL: service.name,
                 "alertname": "ObsgenVerify",
                 **project.extra_labels,
             }

@@ -15,10 +15,9 @@ from obsgen.build import build
 from obsgen.spec import default_spec_text, load_text
 from obsgen.writer import write_tree
 from tests.conftest import require_tool
+from tests.harness import specs
 
-INSTRUMENTATOR_SPEC = default_spec_text().replace("convention: otel",
-                                                  "convention: prometheus-fastapi-instrumentator")
-INSTRUMENTATOR_SPEC = INSTRUMENTATOR_SPEC.replace("threshold_seconds: 0.25", "threshold_seconds: 0.5")
+INSTRUMENTATOR_SPEC = specs.INSTRUMENTATOR_SPEC.read_text()
 _LAG = "      event_loop_lag_seconds: 0.1 # blocking code in async handlers\n"
 CUSTOM_SPEC = default_spec_text().replace(
     _LAG, _LAG + "      restarts_per_hour: 5\n      memory_exhaustion_hours: 0.5\n")
@@ -80,25 +79,31 @@ def test_alertmanager_config_passes_amtool(built) -> None:
 @pytest.mark.parametrize("severity, receiver", [("page", "page"), ("ticket", "ticket"),
                                                 ("unknown", "ticket")])
 def test_alerts_route_to_the_receiver_of_their_severity(built, severity: str, receiver: str) -> None:
-    _, out = built
+    project, out = built
+    expected = {"page": project.alerting.page_receiver, "ticket": project.alerting.ticket_receiver}
     result = _run(require_tool("amtool"), "config", "routes", "test",
                   f"--config.file={out / 'alertmanager/alertmanager.yml'}",
-                  f"severity={severity}", "service=profiles", "alertname=X")
-    assert result.stdout.strip() == receiver
+                  f"severity={severity}", f"service={project.services[0].name}", "alertname=X")
+    assert result.stdout.strip() == expected[receiver].name
 
 
-def test_ticket_route_is_muted_in_deploy_windows(built) -> None:
-    _, out = built
+def test_ticket_route_is_muted_in_the_spec_deploy_windows(built) -> None:
+    project, out = built
     config = yaml.safe_load((out / "alertmanager/alertmanager.yml").read_text())
     ticket = config["route"]["routes"][1]
-    assert ticket["mute_time_intervals"] == ["deploys"]
-    assert config["time_intervals"][0]["time_intervals"][0]["weekdays"] == ["tuesday", "thursday"]
+    windows = project.alerting.mute_windows
+    assert ticket.get("mute_time_intervals", []) == [w.name for w in windows]
+    assert [i["time_intervals"][0]["weekdays"] for i in config.get("time_intervals", [])] == \
+        [list(w.weekdays) for w in windows]
+    if project.source.endswith("otel demo.yaml"):
+        assert [list(w.weekdays) for w in windows] == [["tuesday", "thursday"]]
 
 
 def test_prometheusrule_holds_the_same_groups_as_the_rule_files(built) -> None:
-    _, out = built
-    crd = yaml.safe_load((out / "kubernetes/prometheusrule-profiles.yaml").read_text())
-    files = [yaml.safe_load((out / f"prometheus/rules/profiles.{k}.yaml").read_text())["groups"]
+    project, out = built
+    name = project.services[0].name
+    crd = yaml.safe_load((out / f"kubernetes/prometheusrule-{name}.yaml").read_text())
+    files = [yaml.safe_load((out / f"prometheus/rules/{name}.{k}.yaml").read_text())["groups"]
              for k in ("recording", "alerts")]
     assert crd["kind"] == "PrometheusRule" and crd["spec"]["groups"] == files[0] + files[1]
 

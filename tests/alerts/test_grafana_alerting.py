@@ -20,6 +20,7 @@ from grafana_foundation_sdk.models.alerting import Rule, RuleGroup
 from alerts import grafana_alerting
 from alerts.grafana_alerting import grafana_template, rule_uid
 from alerts.render import render
+from tests.harness import specs
 from obsgen.artifacts import HEADER
 from obsgen.build import build
 from obsgen.durations import parse_duration
@@ -28,7 +29,7 @@ from obsgen.promql import syntax_error
 from obsgen.spec import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = {"demo": None, "instrumentator": ROOT / "tests" / "specs" / "instrumentator.yaml"}
+SPECS = {"demo": None, "instrumentator": specs.INSTRUMENTATOR_SPEC}
 # The keys Grafana's file provisioning reads for a group and for a rule (AlertRuleGroupV1 and
 # AlertRuleV1 in grafana/pkg/services/provisioning/alerting/rules_types.go); anything else is
 # silently ignored by Grafana, so a misspelt key would quietly drop a setting.

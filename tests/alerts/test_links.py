@@ -9,10 +9,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
+from tests.harness import specs
 from obsgen.build import build
 from obsgen.spec import load_file
 
-SPECS = [None, Path(__file__).parents[1] / "specs" / "instrumentator.yaml"]
+SPECS = [None, specs.INSTRUMENTATOR_SPEC]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=["demo", "instrumentator"])

@@ -8,13 +8,8 @@ import pytest
 
 from dashboards.render import dashboards
 from obsgen.model import Project
-from obsgen.spec import default_spec_text, load_file, load_text
-
-
-def instrumentator_spec_text() -> str:
-    """The demo spec moved to prometheus-fastapi-instrumentator (buckets 0.1, 0.5, 1)."""
-    text = default_spec_text().replace("convention: otel", "convention: prometheus-fastapi-instrumentator")
-    return text.replace("threshold_seconds: 0.25", "threshold_seconds: 0.5")
+from obsgen.spec import load_file
+from tests.harness import specs
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +19,7 @@ def project() -> Project:
 
 @pytest.fixture(scope="session")
 def instrumentator_project() -> Project:
-    return load_text(instrumentator_spec_text(), "instrumentator.yaml")
+    return specs.instrumentator_project()
 
 
 @pytest.fixture(scope="session")

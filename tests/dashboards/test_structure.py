@@ -99,7 +99,7 @@ def test_panel_ref_rejects_an_unknown_panel() -> None:
 
 
 def test_skipped_panels_do_not_move_the_others(rendered: dict, instrumentator_project: Any) -> None:
-    other = dashboards(instrumentator_project)[0][("profiles", "oncall")]
+    other = dashboards(instrumentator_project)[0][("checkout", "oncall")]
     by_id = {p["id"]: p["title"] for p in rendered[("profiles", "oncall")]["panels"]}
     assert all(by_id[p["id"]] == p["title"] for p in other["panels"])
 
