@@ -1,16 +1,24 @@
-"""Golden trees: the whole build output for the bundled spec and for the instrumentator preset.
+"""Golden trees: the primary build outputs for the bundled spec and the instrumentator preset.
+
+Only primary outputs are golden (rule files, promtool tests, dashboards, Alertmanager config,
+provisioning, runbooks). Derived outputs re-encode them (the import variant of a dashboard, the
+Kubernetes objects, Grafana-managed alert rules) and are tested as transformations of the
+primary files, so one query edit moves one golden file, not six.
 
 Regenerate with `./scripts/test tests/core/test_golden.py --update-golden` and review the diff.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from dashboards.render import import_variant
 from obsgen.build import build
 from obsgen.spec import load_file
 from obsgen.writer import read_tree
@@ -18,6 +26,13 @@ from tests.conftest import require_tool
 
 HERE = Path(__file__).parent
 SPECS = {"demo": None, "instrumentator": HERE.parent / "specs" / "instrumentator.yaml"}
+
+
+DERIVED = ("dashboards-import/", "kubernetes/", "grafana/alerting/")
+
+
+def primary(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {path: content for path, content in tree.items() if not path.startswith(DERIVED)}
 
 
 def built(name: str) -> dict[str, bytes]:
@@ -29,7 +44,7 @@ def built(name: str) -> dict[str, bytes]:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_build_output_matches_the_reviewed_golden_tree(name: str, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(HERE.parent.parent)
-    tree = built(name)
+    tree = primary(built(name))
     golden = HERE.parent / "golden" / name
     if update_golden:
         shutil.rmtree(golden, ignore_errors=True)
@@ -63,3 +78,27 @@ def test_every_generated_rule_file_passes_promtool_check_rules(name: str, tmp_pa
     result = subprocess.run([promtool, "check", "rules", *rule_files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(rule_files)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_derived_outputs_re_encode_the_primary_ones(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HERE.parent.parent)
+    tree = built(name)
+    project = load_file(SPECS[name] and SPECS[name].relative_to(HERE.parent.parent))
+    dashboards = {p.removeprefix("dashboards/"): json.loads(c) for p, c in tree.items()
+                  if p.startswith("dashboards/")}
+    assert dashboards
+    for file, data in dashboards.items():
+        assert json.loads(tree[f"dashboards-import/{file}"]) == import_variant(data)
+    (configmaps,) = [yaml.safe_load(c) for p, c in tree.items() if p.startswith("kubernetes/dashboards")]
+    assert {f: json.loads(text) for item in configmaps["items"] for f, text in item["data"].items()} \
+        == dashboards
+    for service in project.services:
+        rules = [yaml.safe_load(tree[f"prometheus/rules/{service.name}.{kind}.yaml"])["groups"]
+                 for kind in ("recording", "alerts")]
+        crd = yaml.safe_load(tree[f"kubernetes/prometheusrule-{service.name}.yaml"])
+        assert crd["spec"]["groups"] == rules[0] + rules[1]
+        grafana = yaml.safe_load(tree[f"grafana/alerting/{service.name}.yaml"])
+        assert [(r["title"], r["data"][0]["model"]["expr"], r["for"], r["labels"])
+                for g in grafana["groups"] for r in g["rules"]] == \
+            [(r["alert"], r["expr"], r["for"], r["labels"]) for g in rules[1] for r in g["rules"]]
