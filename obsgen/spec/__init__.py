@@ -9,7 +9,7 @@ from obsgen.errors import ObsgenError, Problem, SpecError
 from obsgen.model import Project
 from obsgen.spec.reader import Node, Reader
 from obsgen.spec.v1 import API_VERSION, read_project
-from obsgen.yamlsrc import LocDict, load
+from obsgen.yamlsrc import MAX_SPEC_BYTES, LocDict, load, too_large
 
 __all__ = ["API_VERSION", "DEFAULT_SPEC_NAME", "default_spec_text", "load_file", "load_text"]
 
@@ -38,7 +38,11 @@ def load_file(path: Path | None) -> Project:
     if path is None:
         return load_text(default_spec_text(), "<bundled demo spec>")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # bounded read: `-c /dev/zero` must not fill memory
+            raw = file.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError([too_large(str(path))])
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ObsgenError(f"{path}: spec file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
