@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from obsgen.errors import ObsgenError, Problem, SpecError
 from obsgen.model import Project
@@ -27,7 +27,8 @@ def load_text(text: str, source: str) -> Project:
     if not isinstance(data, LocDict):
         raise SpecError([Problem(source, 1, "", "the spec must be a YAML mapping with apiVersion and services")])
     reader = Reader(source)
-    project = read_project(Node(reader, data, ""), source)
+    # generated files name the spec by file name only: output must not depend on how `-c` was typed
+    project = read_project(Node(reader, data, ""), PurePath(source).name or source)
     if reader.problems or project is None:
         raise SpecError(reader.problems or [Problem(source, 1, "", "invalid spec")])
     return project
