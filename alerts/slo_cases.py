@@ -23,8 +23,14 @@ from obsgen.durations import parse_duration
 from obsgen.model import Project, Service, Slo, SloKind, Tier
 from obsgen.queries import slo as q
 
-RPS = 10.0  # healthy traffic, well over any sane min_request_rate
+RPS = 10.0  # healthy traffic, raised to stay well over the spec's min_request_rate
 OK_STATUS, ERROR_STATUS, METHOD = "200", "500", "GET"
+
+
+def traffic_rps(project: Project) -> float:
+    """Requests per second of the cases' healthy traffic: 10x the minimum request rate, so
+    the alerts' `> min_request_rate` guard passes whatever the spec sets."""
+    return max(RPS, 10 * project.alerting.min_request_rate)
 
 
 def minutes(duration: str) -> int:
@@ -77,13 +83,14 @@ def _tier_cases(project: Project, service: Service, slo: Slo, tier: Tier,
     threshold = q.tier_burn_rate(slo, tier) * slo.error_budget_ratio
     end = minutes(tier.for_) + 10
     labels = slo_labels(project, service, slo)
+    rps = traffic_rps(project)
     cases = []
     if threshold * 1.5 <= 1:
         cases.append(Case(f"{alert.name} fires on a steady burn 1.5x over its tier",
-                          sli_series(service, slo, route, (end, RPS, threshold * 1.5)),
+                          sli_series(service, slo, route, (end, rps, threshold * 1.5)),
                           (AlertCheck(alert, end, (Firing(labels, threshold * 1.5),)),)))
     cases.append(Case(f"{alert.name} stays silent on a burn just below its tier (0.9x)",
-                      sli_series(service, slo, route, (end, RPS, threshold * 0.9)),
+                      sli_series(service, slo, route, (end, rps, threshold * 0.9)),
                       (AlertCheck(alert, end),)))
     return cases
 
@@ -106,8 +113,9 @@ def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
               AlertCheck(alert, window + outage + short + 2)]
     if wait >= 2:
         checks.insert(0, AlertCheck(alert, window + 1))  # pending, not paging yet
-    series = sli_series(service, slo, route, (window, RPS, 0.0), (outage, RPS, 1.0),
-                        (short + 2, RPS, 0.0))
+    rps = traffic_rps(project)
+    series = sli_series(service, slo, route, (window, rps, 0.0), (outage, rps, 1.0),
+                        (short + 2, rps, 0.0))
     return Case(f"{alert.name} pages a full outage within {detect}m + for {tier.for_} "
                 f"and resets within {short + 2}m of recovery", series, tuple(checks))
 
@@ -120,7 +128,7 @@ def _no_traffic_case(project: Project, service: Service, slo: Slo, route: str) -
     # the period ratio is checked to lie within 1% ± 1e-9, immune to float rounding
     within = f"count(({period} > 0.009999999) < 0.010000001)"
     return Case(f"no traffic records no {slo.name} ratio (not NaN) and keeps the period ratio",
-                sli_series(service, slo, route, (60, RPS, 0.01), (60, 0.0, 0.0)),
+                sli_series(service, slo, route, (60, traffic_rps(project), 0.01), (60, 0.0, 0.0)),
                 exprs=(ExprCheck(ratio_5m, 120), ExprCheck(within, 120, (Firing({}, 1),)),
                        ExprCheck(f"count({period})", 60, (Firing({}, 1),))))
 

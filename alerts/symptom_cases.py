@@ -10,8 +10,7 @@ from typing import Callable
 from alerts.cases import AlertCheck, Case, Firing
 from alerts.rule import AlertRule
 from alerts.series import counter, gauge, line, selector
-from alerts.slo_cases import (ERROR_STATUS, METHOD, OK_STATUS, RPS,
-                              minutes)
+from alerts.slo_cases import ERROR_STATUS, METHOD, OK_STATUS, minutes, traffic_rps
 from obsgen import conventions as names
 from obsgen.conventions import format_bound
 from obsgen.model import Project, Service
@@ -64,20 +63,22 @@ def restarts(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
                  (Firing({}, n),), f"the process restarted {n} times")
 
 
-def _requests(s: Service, minutes_: int, bad: float) -> Series:
+def _requests(s: Service, minutes_: int, bad: float, rps: float) -> Series:
     conv = s.convention
     base = {**_sel(s), conv.route_label: ROUTE, conv.method_label: METHOD}
     return {selector(conv.requests_counter, {**base, conv.status_label: OK_STATUS}):
-                counter((minutes_, RPS * 60 * (1 - bad))),
+                counter((minutes_, rps * 60 * (1 - bad))),
             selector(conv.requests_counter, {**base, conv.status_label: ERROR_STATUS}):
-                counter((minutes_, RPS * 60 * bad))}
+                counter((minutes_, rps * 60 * bad))}
 
 
 def route_errors(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
     bad = min(1.0, s.thresholds.error_ratio * 2)
     if bad <= s.thresholds.error_ratio:
         return []
-    return _pair(a, end, _requests(s, end, bad), _requests(s, end, s.thresholds.error_ratio / 2),
+    rps = traffic_rps(p)
+    return _pair(a, end, _requests(s, end, bad, rps),
+                 _requests(s, end, s.thresholds.error_ratio / 2, rps),
                  (Firing({s.convention.route_label: ROUTE}, bad),),
                  f"{bad:.0%} of a route's requests fail")
 
@@ -107,7 +108,7 @@ def latency(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
     labels = {**_sel(s), conv.route_label: ROUTE, conv.method_label: METHOD}
     if conv.duration_has_status:
         labels[conv.status_label] = OK_STATUS
-    n = RPS * 60
+    n = traffic_rps(p) * 60
     traffic = {selector(conv.requests_counter, {**labels, conv.status_label: OK_STATUS}):
                counter((end, n))}
     slow = {**traffic, **_histogram(conv.bucket(), labels, [lower, upper], [0, n], end)}

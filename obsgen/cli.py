@@ -69,13 +69,19 @@ def init(path: Path, force: bool) -> None:
 def validate(spec: Path | None) -> None:
     """Check a spec and report every problem; writes nothing.
 
+    A spec it accepts builds rules that pass `promtool check rules` and their generated
+    `promtool test rules`, an Alertmanager config that passes `amtool check-config`, and
+    dashboards that pass `obsgen lint`; one it rejects gets one file:line line per problem
+    and exit code 2.
+
     \b
     Example:
       obsgen validate -c obsgen.yaml
     """
     project = _load(spec)
     slos = sum(len(s.slos) for s in project.services)
-    click.echo(f"{project.source}: valid ({len(project.services)} services, {slos} SLOs)")
+    click.echo(f"{_spec_path(spec) or project.source}: valid ({len(project.services)} services, "
+               f"{slos} SLOs)")
 
 
 @main.command()
@@ -84,7 +90,9 @@ def validate(spec: Path | None) -> None:
               default="build", show_default=True, help="Output directory (replaced atomically).")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 listing the differences if DIR is not up to date.")
-def build(spec: Path | None, out_dir: Path, check: bool) -> None:
+@click.option("--force", is_flag=True,
+              help="Replace DIR even when it holds files obsgen did not write (they are deleted).")
+def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     """Generate dashboards, rules, alerts, tests, Alertmanager config and runbooks.
 
     \b
@@ -92,6 +100,9 @@ def build(spec: Path | None, out_dir: Path, check: bool) -> None:
       obsgen build                          # bundled demo spec (or ./obsgen.yaml) → ./build/
       obsgen build -c obsgen.yaml -o out/
       obsgen build --check                  # in CI: fail when committed output is stale
+
+    DIR is only replaced when obsgen wrote it: a file its manifest (DIR/.obsgen) does not list
+    makes build refuse, naming the file, unless --force is given.
     """
     from obsgen.build import build as run_build
     from obsgen.build import summary
@@ -109,7 +120,7 @@ def build(spec: Path | None, out_dir: Path, check: bool) -> None:
             sys.exit(1)
         click.echo(f"{out_dir}/ is up to date with {project.source}")
         return
-    write_tree(result.tree, out_dir)
+    write_tree(result.tree, out_dir, force=force)
     click.echo(f"spec: {project.source}")
     click.echo(summary(result, str(out_dir)))
 

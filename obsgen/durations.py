@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 
 _UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+MAX_SECONDS = (2**63 - 1) // 10**9  # Prometheus and Alertmanager hold durations in int64 ns
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
 def parse_duration(text: str) -> float:
     """Seconds in a Prometheus duration; ValueError with the accepted form when malformed."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
+    match = _DURATION.match(text) if isinstance(text, str) and len(text) <= 64 else None
     if not match or not text or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a Prometheus duration (e.g. 30s, 5m, 1h, 28d)")
+        raise ValueError(f"{str(text)[:64]!r} is not a Prometheus duration (e.g. 30s, 5m, 1h, 28d)")
     seconds = 0.0
     for amount, unit in zip(match.groups(), _UNITS):
         if amount:
             seconds += int(amount) * _UNITS[unit]
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{text[:40]!r} is longer than Prometheus accepts (about 292y)")
     return seconds
 
 

@@ -161,7 +161,7 @@ class Grafana:
 class Project:
     """Everything one spec describes; the single input of every renderer."""
 
-    source: str  # the spec file it came from, for headers and messages
+    source: str  # the spec's file name (not its path as typed), for headers and messages
     services: tuple[Service, ...]
     alerting: Alerting
     grafana: Grafana

@@ -1,59 +1,235 @@
 """The only module that writes files: atomic swap of a fully rendered tree, or a diff for --check.
 
-The tree is written to a temporary sibling directory and swapped into place, so a failed or
-interrupted build never leaves a half-written output. A directory is only replaced when it is
-empty or was written by obsgen (it holds the marker file), so `-o ~` cannot erase a home folder.
+How `-o DIR` is kept safe:
+
+- **Only obsgen's files are replaced.** The marker file `.obsgen` is a manifest of the files
+  obsgen wrote. Before DIR is replaced, everything in it must be the marker, a manifest entry or
+  a file the new build writes; anything else (a `.git`, notes, the spec itself) makes `build`
+  refuse, naming it. `force=True` (`--force`) replaces it anyway. A non-empty directory without
+  a marker is never replaced, forced or not, so `-o ~` cannot erase a home folder.
+- **A symlink is followed, never replaced**: the directory it points to is swapped.
+- **A kill at any moment leaves the old tree or the new one at DIR.** The new tree is written to
+  a staging sibling, then swapped in with one `renameat2(RENAME_EXCHANGE)`, which exchanges
+  the two directories atomically: there is no instant without a tree at DIR. Where the kernel or
+  filesystem lacks it, two renames are used, and a kill between them leaves the old tree under
+  a recovery name that the next run moves back before anything else.
+- **Leftovers are cleaned by the next run.** Staging and old trees live under names derived from
+  DIR's name; each is flock-ed while a build uses it, so the next run removes exactly those
+  whose lock is free, never the staging of a concurrent build.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import hashlib
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from obsgen.errors import ObsgenError
 
 MARKER = ".obsgen"
+_NEW, _OLD = "new-", "old-"
+_SHOWN_FOREIGN = 3
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    if not out_dir.exists():
+def _exchange_with_renameat2() -> Callable[..., int] | None:
+    """libc's renameat2, or None where it does not exist (non-Linux, old glibc)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError, TypeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    return function
+
+
+_RENAMEAT2 = _exchange_with_renameat2()
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories; False when the system cannot (then nothing moved)."""
+    if _RENAMEAT2 is None:
+        return False
+    result = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _prefix(out: Path) -> str:
+    """Name prefix of DIR's staging and old trees: bounded length whatever DIR's name is."""
+    digest = hashlib.sha256(os.fsencode(out.name)).hexdigest()[:10]
+    return f".{out.name[:40]}.obsgen-{digest}."
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[bool]:
+    """Hold an exclusive flock on a directory; yields False when another process holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        yield False
         return
-    if not out_dir.is_dir():
-        raise ObsgenError(f"{out_dir}: output path exists and is not a directory")
-    if any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
-        raise ObsgenError(f"{out_dir}: directory is not empty and was not written by obsgen; "
-                          f"refusing to replace it (choose another -o DIR)")
-
-
-def write_tree(tree: dict[str, bytes], out_dir: Path) -> None:
-    """Replace ``out_dir`` with exactly ``tree`` (relative path → bytes), atomically."""
-    out_dir = out_dir.absolute()
-    _check_replaceable(out_dir)
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    except OSError as exc:
-        raise ObsgenError(f"{out_dir}: cannot write output: {exc.strerror or exc}") from None
-    old = out_dir.parent / f"{staging.name}.old"
-    try:
-        for relative, content in tree.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        (staging / MARKER).write_text("This directory is generated by `obsgen build`.\n")
-        staging.chmod(0o755)
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(staging, out_dir)
-    except OSError as exc:
-        if old.exists() and not out_dir.exists():
-            os.replace(old, out_dir)
-        raise ObsgenError(f"{out_dir}: cannot write output: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
+        os.close(fd)
+
+
+def _leftovers(out: Path, kind: str) -> list[Path]:
+    prefix = _prefix(out) + kind
+    return sorted(p for p in out.parent.iterdir() if p.name.startswith(prefix))
+
+
+def _recover(out: Path) -> None:
+    """Undo what an interrupted build left: restore an old tree when DIR is missing (killed
+    between the two renames), then remove unlocked staging and old trees."""
+    if not os.path.lexists(out):
+        for old in sorted(_leftovers(out, _OLD), key=lambda p: p.stat().st_mtime, reverse=True):
+            with _locked(old) as free:
+                if free:
+                    os.rename(old, out)
+                    break
+    for leftover in _leftovers(out, _NEW) + _leftovers(out, _OLD):
+        with _locked(leftover) as free:
+            if free:
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _resolve(out_dir: Path) -> Path:
+    """The real directory behind ``out_dir``: a symlink is followed, never replaced."""
+    out = Path(os.path.abspath(out_dir))
+    if out.is_symlink():
+        target = Path(os.path.realpath(out))
+        if not target.is_dir():
+            raise ObsgenError(f"{out_dir}: is a symlink to {target}, which is not a directory")
+        return target
+    return Path(os.path.realpath(out.parent)) / out.name
+
+
+def manifest(out: Path) -> set[str] | None:
+    """The files the marker says obsgen wrote; None without a marker ({} for an old marker
+    that holds no list)."""
+    try:
+        text = (out / MARKER).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return set()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return set()
+    files = data.get("files") if isinstance(data, dict) else None
+    return {f for f in files if isinstance(f, str)} if isinstance(files, list) else set()
+
+
+def foreign_entries(out: Path, allowed: set[str]) -> list[str]:
+    """Entries in ``out`` that are neither the marker, nor ``allowed`` files, nor folders
+    holding them: what replacing ``out`` would destroy."""
+    folders = {str(Path(p).parent) for p in allowed}
+    folders |= {str(parent) for p in folders for parent in Path(p).parents}
+    found: list[str] = []
+    for root, dirs, files in os.walk(out):
+        relative = Path(root).relative_to(out)
+        for name in sorted(dirs):
+            path = (relative / name).as_posix()
+            if path not in folders or (Path(root) / name).is_symlink():
+                found.append(path + "/")
+        dirs[:] = [d for d in dirs if (relative / d).as_posix() in folders
+                   and not (Path(root) / d).is_symlink()]
+        for name in sorted(files):
+            path = (relative / name).as_posix()
+            if path not in allowed and path != MARKER:
+                found.append(path)
+    return sorted(found)
+
+
+def _check_replaceable(out: Path, shown: Path, tree: dict[str, bytes], force: bool) -> None:
+    if not os.path.lexists(out):
+        return
+    if not out.is_dir():
+        raise ObsgenError(f"{shown}: output path exists and is not a directory")
+    written = manifest(out)
+    if written is None:
+        if any(out.iterdir()):
+            raise ObsgenError(f"{shown}: directory is not empty and was not written by obsgen; "
+                              "refusing to replace it (choose another -o DIR)")
+        return
+    if force:
+        return
+    foreign = foreign_entries(out, written | set(tree))
+    if foreign:
+        more = len(foreign) - _SHOWN_FOREIGN
+        named = ", ".join(foreign[:_SHOWN_FOREIGN]) + (f" and {more} more" if more > 0 else "")
+        raise ObsgenError(f"{shown}/{foreign[0]}: not written by obsgen ({named}); refusing to "
+                          f"replace {shown} (move it away, or pass --force to delete it)")
+
+
+def _fill(staging: Path, tree: dict[str, bytes]) -> None:
+    for relative, content in tree.items():
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    record = {"generator": "obsgen", "note": "This directory is generated by `obsgen build`; "
+              "files not listed here make it refuse to replace the directory.",
+              "files": sorted(tree)}
+    (staging / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    staging.chmod(0o755)
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put ``staging`` at ``out``; whatever was at ``out`` ends up at ``staging``'s name or
+    under an old-tree name, both removed afterwards."""
+    if not os.path.lexists(out):
+        os.rename(staging, out)
+        return
+    if _exchange(staging, out):
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+        return
+    old = Path(tempfile.mkdtemp(prefix=_prefix(out) + _OLD, dir=out.parent))
+    with _locked(out) as free:  # held on the old tree, so no concurrent _recover moves it
+        if not free:
+            raise ObsgenError(f"{out}: another obsgen build is replacing it")
+        os.rename(out, old)  # over the empty mkdtemp placeholder
+        os.rename(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_tree(tree: dict[str, bytes], out_dir: Path, force: bool = False) -> None:
+    """Replace ``out_dir`` with exactly ``tree`` (relative path → bytes), atomically."""
+    try:
+        out = _resolve(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _recover(out)
+        _check_replaceable(out, out_dir, tree, force)
+        staging = Path(tempfile.mkdtemp(prefix=_prefix(out) + _NEW, dir=out.parent))
+        try:
+            with _locked(staging):
+                _fill(staging, tree)
+                _swap(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise ObsgenError(f"{out_dir}: cannot write output: {exc.strerror or exc}") from None
 
 
 def read_tree(out_dir: Path) -> dict[str, bytes]:

@@ -3,6 +3,10 @@
 Mappings load as :class:`LocDict` and sequences as :class:`LocList`; both carry the line of
 the container and of each key / item. Duplicate keys, which plain PyYAML silently overwrites,
 are reported, since a second `slos:` under one service would otherwise lose the first.
+
+Input is bounded before anything walks it: the text's size, the nesting depth, and the size of
+the document with every alias expanded (a "billion laughs" bomb is a few lines of YAML that
+expand to gigabytes in whatever later copies or serializes it, such as a receiver config).
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ from typing import Any
 import yaml
 
 from obsgen.errors import Problem, SpecError
+
+MAX_SPEC_BYTES = 4 * 1024 * 1024  # a spec of 200 services is ~100 kB
+MAX_DEPTH = 64  # the spec format nests 7 deep; receiver configs a few more
+MAX_NODES = 200_000  # scalars and containers, counted with every alias expanded
 
 
 class LocDict(dict[str, Any]):
@@ -29,9 +37,63 @@ class LocList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds LocDict/LocList and records duplicate keys."""
+    """SafeLoader that builds LocDict/LocList, records duplicate keys and bounds nesting."""
 
     duplicates: list[tuple[int, str]]
+    depth: int = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # the composer recurses once per level: stop before Python's recursion limit does
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _TooBig(mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooBig(Exception):
+    """The document exceeds a bound; ``line`` is where it was noticed."""
+
+    def __init__(self, line: int, what: str) -> None:
+        super().__init__(what)
+        self.line = line
+        self.what = what
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Raise :class:`_TooBig` when the document, aliases expanded, exceeds the bounds.
+
+    Aliases make the node graph a DAG (or a cycle), so sizes are memoized per node object:
+    linear in the text, however large the expansion.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        line = node.start_mark.line + 1
+        if depth > MAX_DEPTH:
+            raise _TooBig(line, f"nested deeper than {MAX_DEPTH} levels once aliases are expanded")
+        if key in active:
+            raise _TooBig(line, "an alias refers to the collection that contains it")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        active.discard(key)
+        if total > MAX_NODES:
+            raise _TooBig(line, f"expands to more than {MAX_NODES} values (through aliases?)")
+        sizes[key] = total
+        return total
+
+    size(root, 1)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
@@ -61,8 +123,16 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def too_large(source: str) -> Problem:
+    mb = MAX_SPEC_BYTES // (1024 * 1024)
+    return Problem(source, 0, "", f"the spec is larger than {mb} MB; refusing to read it")
+
+
 def load(text: str, source: str) -> Any:
-    """Parse YAML text; syntax errors and duplicate keys become a :class:`SpecError`."""
+    """Parse YAML text; syntax errors, duplicate keys and exceeded bounds become a
+    :class:`SpecError`."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError([too_large(source)])
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # control characters the YAML reader refuses
@@ -70,7 +140,13 @@ def load(text: str, source: str) -> Any:
         raise SpecError([Problem(source, line, "", f"invalid YAML: {exc.reason}")]) from None
     loader.duplicates = []
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expanded_size(node)
+        data = loader.construct_document(node)
+    except _TooBig as exc:
+        raise SpecError([Problem(source, exc.line, "", f"invalid YAML: {exc.what}")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -81,6 +157,9 @@ def load(text: str, source: str) -> Any:
         raise SpecError([Problem(source, line, "", f"invalid YAML: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(source, 0, "", f"invalid YAML: {exc}")]) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        what = str(exc).split(":", 1)[0]
+        raise SpecError([Problem(source, 0, "", f"invalid YAML value: {what}")]) from None
     finally:
         loader.dispose()
     if loader.duplicates:

@@ -41,8 +41,14 @@ def dashboard_target(service: Service, variable: str = "service") -> Target:
 
 
 def route_matcher(target: Target, route_regex: str | None) -> str:
-    """A matcher on the route label, or "" when no route filter applies."""
-    return f'{target.convention.route_label}=~"{route_regex}"' if route_regex else ""
+    """A matcher on the route label, or "" when no route filter applies.
+
+    The regex is written as a PromQL string literal: a backslash or quote in it is escaped,
+    so `/profiles/\\d+` reaches Prometheus's regex engine as written in the spec."""
+    if not route_regex:
+        return ""
+    literal = route_regex.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{target.convention.route_label}=~"{literal}"'
 
 
 def by(labels: tuple[str, ...]) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from obsgen.errors import ObsgenError, Problem, SpecError
 from obsgen.model import Project
 from obsgen.spec.reader import Node, Reader
 from obsgen.spec.v1 import API_VERSION, read_project
-from obsgen.yamlsrc import LocDict, load
+from obsgen.yamlsrc import MAX_SPEC_BYTES, LocDict, load, too_large
 
 __all__ = ["API_VERSION", "DEFAULT_SPEC_NAME", "default_spec_text", "load_file", "load_text"]
 
@@ -27,7 +27,8 @@ def load_text(text: str, source: str) -> Project:
     if not isinstance(data, LocDict):
         raise SpecError([Problem(source, 1, "", "the spec must be a YAML mapping with apiVersion and services")])
     reader = Reader(source)
-    project = read_project(Node(reader, data, ""), source)
+    # generated files name the spec by file name only: output must not depend on how `-c` was typed
+    project = read_project(Node(reader, data, ""), PurePath(source).name or source)
     if reader.problems or project is None:
         raise SpecError(reader.problems or [Problem(source, 1, "", "invalid spec")])
     return project
@@ -38,7 +39,11 @@ def load_file(path: Path | None) -> Project:
     if path is None:
         return load_text(default_spec_text(), "<bundled demo spec>")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # bounded read: `-c /dev/zero` must not fill memory
+            raw = file.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError([too_large(str(path))])
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ObsgenError(f"{path}: spec file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

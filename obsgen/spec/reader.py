@@ -82,7 +82,7 @@ class Node:
         value = _coerce(value, kind)
         if value is _MISSING:
             got = self.data[key]
-            self.error(key, f"must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {_describe(got)}")
+            self.error(key, f"must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {describe(got)}")
             return None
         if check is not None:
             message = check(value)
@@ -99,7 +99,7 @@ class Node:
             return None
         value = self.data[key]
         if not isinstance(value, LocDict):
-            self.error(key, f"must be a mapping, got {_describe(value)}")
+            self.error(key, f"must be a mapping, got {describe(value)}")
             return None
         return Node(self.reader, value, self.sub_path(key))
 
@@ -109,14 +109,14 @@ class Node:
         if value is None:
             return
         if not isinstance(value, LocList):
-            self.error(key, f"must be a list, got {_describe(value)}")
+            self.error(key, f"must be a list, got {describe(value)}")
             return
         for index, (item, line) in enumerate(zip(value, value.item_lines)):
             name = item.get("name") if isinstance(item, LocDict) else None
             label = f"[{name}]" if isinstance(name, str) and name else f"[{index}]"
             path = f"{self.sub_path(key)}{label}"
             if not isinstance(item, LocDict):
-                self.reader.error(line, path, f"must be a mapping, got {_describe(item)}")
+                self.reader.error(line, path, f"must be a mapping, got {describe(item)}")
                 continue
             yield Node(self.reader, item, path), label
 
@@ -136,11 +136,17 @@ def _coerce(value: Any, kind: type) -> Any:
     return value if isinstance(value, kind) else _MISSING
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, LocDict):
         return "a mapping"
     if isinstance(value, LocList):
         return "a list"
     if isinstance(value, bool):
         return str(value).lower()
-    return repr(value)
+    return shown(value)
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut short, so a problem stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}...({len(text)} characters)"

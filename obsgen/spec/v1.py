@@ -25,71 +25,34 @@ from obsgen.model import (
     SymptomThresholds,
     Tier,
 )
-from obsgen.promql import syntax_error
+from obsgen.spec import checks, receivers
 from obsgen.spec.reader import Node
 
 API_VERSION = "obsgen/v1"
 PERIODS = ("28d", "30d")
-_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-RECEIVER_CONFIG_KEYS = (
-    "discord_configs", "email_configs", "msteams_configs", "opsgenie_configs",
-    "pagerduty_configs", "pushover_configs", "slack_configs", "sns_configs",
-    "telegram_configs", "victorops_configs", "webex_configs", "webhook_configs", "wechat_configs",
-)
+RECEIVER_CONFIG_KEYS = tuple(sorted(receivers.KINDS))
 _CUSTOM_CONVENTION_KEYS = ("preset", "duration_histogram", "buckets", "requests_counter",
                            "route_label", "method_label", "status_label", "duration_has_status",
                            "unmatched_route", "active_requests", "runtime")
 
 
-def _name_check(value: str) -> str | None:
-    if _NAME.match(value):
-        return None
-    return f"{value!r} must be lowercase letters, digits and '-', starting with a letter"
-
-
-def _label_check(value: str) -> str | None:
-    return None if _LABEL_NAME.match(value) else f"{value!r} is not a valid Prometheus label name"
-
-
-def _metric_check(value: str) -> str | None:
-    return None if _METRIC_NAME.match(value) else f"{value!r} is not a valid Prometheus metric name"
-
-
-def _duration_check(value: str) -> str | None:
-    try:
-        parse_duration(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def _regex_check(value: str) -> str | None:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        return f"{value!r} is not a valid regular expression: {exc}"
-    return None
-
-
-def _promql_check(value: str) -> str | None:
-    problem = syntax_error(value)
-    return f"not valid PromQL: {problem}" if problem else None
-
-
-def _url_check(value: str) -> str | None:
-    return None if re.match(r"^https?://[^\s]+$", value) else f"{value!r} is not an http(s) URL"
-
-
-def _positive(value: float) -> str | None:
-    return None if value > 0 else f"{value:g} must be greater than 0"
-
-
 def _ratio(value: float) -> str | None:
-    return None if 0 < value <= 1 else f"{value:g} must be in (0, 1]"
+    return checks.number_in(0.0001, 1)(value)
+
+
+# Sane ranges of the symptom thresholds: wide for any real service, narrow enough that the
+# generated promtool series stay exact and small (restarts are counted minute by minute).
+THRESHOLD_RANGES = {
+    "latency_p99_seconds": checks.number_in(0.001, 3600, "s"),
+    "event_loop_lag_seconds": checks.number_in(0.001, 60, "s"),
+    "log_rate_per_second": checks.number_in(0.001, 1e6, "/s"),
+    "restarts_per_hour": checks.number_in(1, 50),
+    "memory_exhaustion_hours": checks.number_in(0.1, 720, "h"),
+}
+MAX_OBJECTIVE = 99.999  # five nines: beyond it a 30d budget is seconds, not an alerting target
+MAX_MIN_REQUEST_RATE = 10_000.0
 
 
 def read_project(root: Node, source: str) -> Project | None:
@@ -99,19 +62,54 @@ def read_project(root: Node, source: str) -> Project | None:
     version = root.get("apiVersion", str)
     if version is not None and version != API_VERSION:
         root.error("apiVersion", f"{version!r} is not supported (use {API_VERSION!r})")
-    services = _read_services(root)
+    slo_nodes: list[tuple[Node, Slo]] = []
+    services = _read_services(root, slo_nodes)
     alerting = _read_alerting(root.child("alerting"), root)
     grafana = _read_grafana(root.child("grafana"), root)
     runbooks = root.child("runbooks")
     runbook_base = "https://github.com/obsgen/obsgen/blob/main/build/runbooks/"
     if runbooks is not None:
         runbooks.check_keys(("base_url",))
-        runbook_base = runbooks.get("base_url", str, runbook_base, _url_check) or runbook_base
+        runbook_base = runbooks.get("base_url", str, runbook_base, checks.url) or runbook_base
     labels = _read_labels(root)
+    if alerting is not None:
+        _check_objectives(slo_nodes, alerting.tiers)
+    _check_label_collisions(root, labels, services)
     if root.reader.problems or alerting is None or grafana is None:
         return None
     return Project(source=source, services=tuple(services), alerting=alerting, grafana=grafana,
                    runbook_base_url=runbook_base, extra_labels=labels)
+
+
+def _series_labels(convention: Convention) -> tuple[str, ...]:
+    return (convention.route_label, convention.method_label, convention.status_label)
+
+
+def _check_objectives(slo_nodes: list[tuple[Node, Slo]], tiers: tuple[Tier, ...]) -> None:
+    """Every enabled tier must be able to fire: its error-ratio threshold (burn rate x error
+    budget) below 100 %. A 1 % objective leaves a 99 % budget that no 14.4x burn can reach."""
+    for node, slo in slo_nodes:
+        for tier in tiers:
+            rate = tier.burn_rate(slo.period_seconds, int(parse_duration(tier.long_window)))
+            if rate * slo.error_budget_ratio >= 1:
+                lowest = 100 * (1 - 1 / rate)
+                node.error("objective", f"{slo.objective_percent:g} is too low for the {tier.name} "
+                           f"tier (burn rate {rate:g}), which could never fire: use at least "
+                           f"{lowest:.4g} or disable the tier")
+                break
+
+
+def _check_label_collisions(root: Node, labels: dict[str, str], services: list[Service]) -> None:
+    """An extra label named like a label of the services' series would overwrite it."""
+    node = root.child("labels")
+    if node is None:
+        return
+    taken = {s.selector.label for s in services}
+    taken.update(label for s in services for label in _series_labels(s.convention))
+    for key in labels:
+        if key in taken:
+            node.error(key, f"{key!r} is a label of the services' own series (a selector or "
+                       "convention label); choose another name")
 
 
 def _read_labels(root: Node) -> dict[str, str]:
@@ -119,25 +117,22 @@ def _read_labels(root: Node) -> dict[str, str]:
     if node is None:
         return {}
     labels: dict[str, str] = {}
-    reserved = (conventions.SERVICE_LABEL, conventions.SLO_LABEL, conventions.SEVERITY_LABEL)
     for key in node.data:
-        value = node.get(key, str)
-        if _label_check(key):
-            node.error(key, _label_check(key) or "")
-        elif key in reserved:
-            node.error(key, f"is set by obsgen itself; reserved labels: {', '.join(reserved)}")
+        value = node.get(key, str, check=checks.label_value)
+        if problem := checks.user_label_name(key):
+            node.error(key, problem)
         elif value is not None:
             labels[key] = value
     return labels
 
 
-def _read_services(root: Node) -> list[Service]:
+def _read_services(root: Node, slo_nodes: list[tuple[Node, Slo]]) -> list[Service]:
     services: list[Service] = []
     seen: dict[str, int] = {}
     if isinstance(root.data.get("services"), list) and not root.data["services"]:
         root.error("services", "must list at least one service")
     for node, _ in root.items("services"):
-        service = _read_service(node)
+        service = _read_service(node, slo_nodes)
         name = node.data.get("name")
         if isinstance(name, str):
             if name in seen:
@@ -148,20 +143,24 @@ def _read_services(root: Node) -> list[Service]:
     return services
 
 
-def _read_service(node: Node) -> Service | None:
+def _read_service(node: Node, slo_nodes: list[tuple[Node, Slo]]) -> Service | None:
     node.check_keys(("name", "team", "selector", "convention", "slos", "limits", "thresholds",
                      "kpis"), required=("name",))
-    name = node.get("name", str, check=_name_check)
-    team = node.get("team", str, "unowned") or "unowned"
+    name = node.get("name", str, check=checks.name)
+    team = node.get("team", str, "unowned", checks.text) or "unowned"
+    convention = _read_convention(node)
     selector = Selector("job", name or "")
     if (sel := node.child("selector")) is not None:
         sel.check_keys(("label", "value"))
-        selector = Selector(sel.get("label", str, "job", _label_check) or "job",
-                            sel.get("value", str, name or "") or name or "")
-    convention = _read_convention(node)
+        label = sel.get("label", str, "job", checks.user_label_name) or "job"
+        if convention is not None and label in _series_labels(convention):
+            sel.error("label", f"{label!r} is a label of the convention's request metrics; "
+                      "the selector needs a label of its own (e.g. job)")
+        selector = Selector(label, sel.get("value", str, name or "", checks.selector_value)
+                            or name or "")
     limits = _read_limits(node.child("limits"))
     thresholds = _read_thresholds(node.child("thresholds"))
-    slos = _read_slos(node, convention)
+    slos = _read_slos(node, convention, slo_nodes)
     kpis = _read_kpis(node)
     if name is None or convention is None or limits is None or thresholds is None:
         return None
@@ -190,19 +189,25 @@ def _read_convention(node: Node) -> Convention | None:
     base = conventions.PRESETS[base_name]
     overrides: dict[str, Any] = {}
     for key in ("duration_histogram", "requests_counter", "active_requests"):
-        if (value := custom.get(key, str, None, _metric_check)) is not None:
+        if (value := custom.get(key, str, None, checks.metric_name)) is not None:
             overrides[key] = value
     for key in ("route_label", "method_label", "status_label"):
-        if (value := custom.get(key, str, None, _label_check)) is not None:
-            overrides[key] = value
-    if (value := custom.get("unmatched_route", str, None)) is not None:
+        if (value := custom.get(key, str, None, checks.user_label_name)) is not None:
+            if value in overrides.values():
+                custom.error(key, f"{value!r} is already another label of this convention")
+            else:
+                overrides[key] = value
+    if (value := custom.get("unmatched_route", str, None, checks.matched_label_value)) is not None:
         overrides["unmatched_route"] = value
     if (flag := custom.get("duration_has_status", bool, None)) is not None:
         overrides["duration_has_status"] = flag
     buckets = custom.get("buckets", list, None)
     if buckets is not None:
-        if not buckets or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in buckets):
-            custom.error("buckets", "must be a non-empty list of numbers (the histogram's le bounds)")
+        if not buckets or len(buckets) > 100 or not all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) and 0 < b < 1e9
+                for b in buckets):
+            custom.error("buckets", "must be a list of 1 to 100 positive finite numbers "
+                         "(the histogram's le bounds)")
         elif list(buckets) != sorted(set(buckets)):
             custom.error("buckets", "must be strictly increasing")
         else:
@@ -212,7 +217,7 @@ def _read_convention(node: Node) -> Convention | None:
         runtime.check_keys(names)
         values = {key: runtime.data[key] for key in names if key in runtime.data}
         for key, value in values.items():
-            if value is not None and (not isinstance(value, str) or _metric_check(value)):
+            if value is not None and (not isinstance(value, str) or checks.metric_name(value)):
                 runtime.error(key, "must be a metric name, or null when the service lacks it")
         overrides["runtime"] = RuntimeMetrics(**{**base.runtime.__dict__, **values})
     return conventions.custom(base, overrides)
@@ -222,8 +227,8 @@ def _read_limits(node: Node | None) -> Limits | None:
     if node is None:
         return Limits(memory_bytes=512 * 1024 * 1024, cpu_cores=1.0)
     node.check_keys(("memory_mb", "cpu_cores"))
-    memory = node.get("memory_mb", float, 512.0, _positive)
-    cpu = node.get("cpu_cores", float, 1.0, _positive)
+    memory = node.get("memory_mb", float, 512.0, checks.number_in(1, 1024 * 1024, " MB"))
+    cpu = node.get("cpu_cores", float, 1.0, checks.number_in(0.001, 1024))
     if memory is None or cpu is None:
         return None
     return Limits(memory_bytes=int(memory * 1024 * 1024), cpu_cores=cpu)
@@ -239,7 +244,8 @@ def _read_thresholds(node: Node | None) -> SymptomThresholds | None:
     values: dict[str, Any] = {}
     for key in names:
         kind: type = int if key == "restarts_per_hour" else float
-        value = node.get(key, kind, getattr(defaults, key), _ratio if key in ratios else _positive)
+        check = _ratio if key in ratios else THRESHOLD_RANGES[key]
+        value = node.get(key, kind, getattr(defaults, key), check)
         if value is None:
             return None
         values[key] = value
@@ -251,27 +257,39 @@ def _slo_kind_check(value: str) -> str | None:
     return None if value in kinds else f"unknown SLO type {value!r} (valid: {', '.join(kinds)})"
 
 
-def _read_slos(service: Node, convention: Convention | None) -> list[Slo]:
+def _read_slos(service: Node, convention: Convention | None,
+               slo_nodes: list[tuple[Node, Slo]]) -> list[Slo]:
     slos: list[Slo] = []
     seen: dict[str, int] = {}
+    kinds: dict[str, int] = {}
     for node, _ in service.items("slos"):
         node.check_keys(("name", "type", "objective", "period", "threshold_seconds", "routes",
                          "description"), required=("name", "type", "objective"))
-        name = node.get("name", str, check=_name_check)
+        name = node.get("name", str, check=checks.name)
         if name is not None:
             if name in seen:
                 node.error("name", f"duplicate SLO name {name!r} (first at line {seen[name]})")
             seen.setdefault(name, node.line_of("name"))
         kind_text = node.get("type", str, check=_slo_kind_check)
+        if kind_text is not None:
+            if kind_text in kinds:
+                node.error("type", f"a service has at most one {kind_text} SLO (its dashboards "
+                           f"and Grafana alert rules are keyed by type); first at line "
+                           f"{kinds[kind_text]}")
+                kind_text = None
+            else:
+                kinds[kind_text] = node.line_of("type")
         objective = node.get("objective", float, check=lambda v: None if 0 < v < 100
-                             else f"{v:g} must be a percentage in (0, 100), e.g. 99.9")
+                             and v <= MAX_OBJECTIVE else f"{v:g} must be a percentage in "
+                             f"(0, 100), at most {MAX_OBJECTIVE:g}, e.g. 99.9")
         period = node.get("period", str, "30d", lambda v: None if v in PERIODS
                           else f"{v!r} is not a supported compliance period (valid: {', '.join(PERIODS)})")
-        routes = node.get("routes", str, None, _regex_check)
-        description = node.get("description", str, "") or ""
+        routes = node.get("routes", str, None, checks.route_regex)
+        description = node.get("description", str, "", checks.text) or ""
         threshold = None
         if kind_text == SloKind.LATENCY.value:
-            threshold = node.get("threshold_seconds", float, check=_positive)
+            threshold = node.get("threshold_seconds", float,
+                                 check=checks.number_in(0, 1e9, "s", low_open=True))
             if "threshold_seconds" not in node.data:
                 node.reader.error(node.data.line, node.sub_path("threshold_seconds"),
                                   "is required for a latency SLO")
@@ -285,9 +303,11 @@ def _read_slos(service: Node, convention: Convention | None) -> list[Slo]:
         if None in (name, kind_text, objective, period) or (kind_text == "latency" and threshold is None):
             continue
         assert name and kind_text and objective and period
-        slos.append(Slo(name=name, kind=SloKind(kind_text), objective_percent=objective,
-                        period=period, period_seconds=int(parse_duration(period)),
-                        threshold_seconds=threshold, route_regex=routes, description=description))
+        slo = Slo(name=name, kind=SloKind(kind_text), objective_percent=objective, period=period,
+                  period_seconds=int(parse_duration(period)), threshold_seconds=threshold,
+                  route_regex=routes, description=description)
+        slos.append(slo)
+        slo_nodes.append((node, slo))
     return slos
 
 
@@ -295,10 +315,10 @@ def _read_kpis(service: Node) -> list[Kpi]:
     kpis: list[Kpi] = []
     for node, _ in service.items("kpis"):
         node.check_keys(("title", "expr", "unit", "description"), required=("title", "expr"))
-        title = node.get("title", str)
-        expr = node.get("expr", str, check=_promql_check)
-        unit = node.get("unit", str, "short") or "short"
-        description = node.get("description", str, "") or ""
+        title = node.get("title", str, check=checks.text)
+        expr = node.get("expr", str, check=checks.promql)
+        unit = node.get("unit", str, "short", checks.text) or "short"
+        description = node.get("description", str, "", checks.text) or ""
         if title and expr:
             kpis.append(Kpi(title=title, expr=expr, unit=unit, description=description))
     return kpis
@@ -315,16 +335,29 @@ def _read_alerting(node: Node | None, root: Node) -> Alerting | None:
     tiers = list(policy.load(policy_name)) if policy_name else []
     if (overrides := node.child("tiers")) is not None:
         tiers = _apply_tier_overrides(overrides, tiers)
-    min_rate = node.get("min_request_rate", float, 0.1, lambda v: None if v >= 0
-                        else f"{v:g} must be zero or more (requests per second)")
+    min_rate = node.get("min_request_rate", float, 0.1,
+                        checks.number_in(0, MAX_MIN_REQUEST_RATE, " requests per second"))
     receivers = node.child("receivers")
     page = ticket = None
     if receivers is not None:
         receivers.check_keys(("page", "ticket"))
         page = _read_receiver(receivers.child("page"), "page")
         ticket = _read_receiver(receivers.child("ticket"), "ticket")
-    windows = [w for w in (_read_mute_window(item) for item, _ in node.items("mute_windows")) if w]
-    timings = {key: node.get(key, str, default, _duration_check)
+        if page and ticket and page.name == ticket.name and (ticket_node := receivers.child("ticket")):
+            ticket_node.error("name", f"{ticket.name!r} is the page receiver's name too; "
+                              "the two receivers need different names")
+    windows = []
+    seen_windows: dict[str, int] = {}
+    for item, _ in node.items("mute_windows"):
+        if (window := _read_mute_window(item)) is None:
+            continue
+        if window.name in seen_windows:
+            item.error("name", f"duplicate mute window name {window.name!r} "
+                       f"(first at line {seen_windows[window.name]})")
+            continue
+        seen_windows[window.name] = item.line_of("name")
+        windows.append(window)
+    timings = {key: node.get(key, str, default, checks.duration)
                for key, default in (("group_wait", "30s"), ("group_interval", "5m"),
                                     ("repeat_interval", "4h"))}
     if min_rate is None or any(v is None for v in timings.values()):
@@ -342,6 +375,19 @@ def _default_alerting() -> Alerting:
                     page_receiver=Receiver("page", {}), ticket_receiver=Receiver("ticket", {}))
 
 
+def _for_check(long_window: str) -> checks.Check:
+    """A tier's `for`: a duration no longer than the window the tier looks at."""
+
+    def check(value: str) -> str | None:
+        if problem := checks.duration(value):
+            return problem
+        if parse_duration(value) > parse_duration(long_window):
+            return f"{value!r} must be at most the tier's long window {long_window}"
+        return None
+
+    return check
+
+
 def _apply_tier_overrides(node: Node, tiers: list[Tier]) -> list[Tier]:
     """`tiers: {page-slow: {enabled: false}, ticket-fast: {severity: page}}`."""
     by_name = {t.name: t for t in tiers}
@@ -356,7 +402,7 @@ def _apply_tier_overrides(node: Node, tiers: list[Tier]) -> list[Tier]:
         enabled = override.get("enabled", bool, True)
         severity = override.get("severity", str, tier.severity, lambda v: None if v in policy.SEVERITIES
                                 else f"{v!r} is not a severity (valid: {', '.join(policy.SEVERITIES)})")
-        for_ = override.get("for", str, tier.for_, _duration_check)
+        for_ = override.get("for", str, tier.for_, _for_check(tier.long_window))
         if enabled and severity and for_:
             result.append(Tier(tier.name, severity, tier.budget_percent, tier.long_window,
                                tier.short_window, for_))
@@ -367,19 +413,19 @@ def _read_receiver(node: Node | None, default_name: str) -> Receiver | None:
     if node is None:
         return None
     node.check_keys(("name",) + RECEIVER_CONFIG_KEYS)
-    name = node.get("name", str, default_name, lambda v: None if v.strip() else "must not be empty")
+    name = node.get("name", str, default_name,
+                    lambda v: checks.text(v) or (None if v.strip() else "must not be empty"))
     config: dict[str, Any] = {}
     for key in RECEIVER_CONFIG_KEYS:
-        value = node.get(key, list, None)
-        if value is not None:
-            config[key] = _plain(value)
+        if key in node.data and receivers.check_configs(node, key):
+            config[key] = _plain(node.data[key])
     return Receiver(name or default_name, config)
 
 
 def _read_mute_window(node: Node) -> MuteWindow | None:
     node.check_keys(("name", "weekdays", "start", "end", "location"),
                     required=("name", "start", "end"))
-    name = node.get("name", str, check=_name_check)
+    name = node.get("name", str, check=checks.name)
     days = node.get("weekdays", list, None)
     if days is not None and not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in days):
         node.error("weekdays", f"must be a list of weekday names ({', '.join(WEEKDAYS)})")
@@ -387,7 +433,7 @@ def _read_mute_window(node: Node) -> MuteWindow | None:
     clock = lambda v: None if _CLOCK.match(v) else f"{v!r} must be a time of day as HH:MM"
     start = node.get("start", str, check=clock)
     end = node.get("end", str, check=clock)
-    location = node.get("location", str, "UTC") or "UTC"
+    location = node.get("location", str, "UTC", checks.location) or "UTC"
     if name is None or start is None or end is None:
         return None
     if start >= end:
@@ -402,8 +448,8 @@ def _read_grafana(node: Node | None, root: Node) -> Grafana | None:
     if node is None:
         return defaults
     node.check_keys(("url", "datasources", "alertmanager_url"))
-    url = node.get("url", str, defaults.url, _url_check)
-    alertmanager_url = node.get("alertmanager_url", str, None, _url_check)
+    url = node.get("url", str, defaults.url, checks.url)
+    alertmanager_url = node.get("alertmanager_url", str, None, checks.url)
     sources = {"prometheus": defaults.prometheus, "loki": defaults.loki, "tempo": defaults.tempo}
     if (ds := node.child("datasources")) is not None:
         ds.check_keys(tuple(sources))
@@ -412,7 +458,7 @@ def _read_grafana(node: Node | None, root: Node) -> Grafana | None:
                 entry.check_keys(("uid", "url"))
                 uid = entry.get("uid", str, kind, lambda v: None if re.match(r"^[a-zA-Z0-9_-]{1,40}$", v)
                                 else f"{v!r} is not a Grafana uid (letters, digits, '-', '_', at most 40)")
-                sources[kind] = Datasource(uid or kind, entry.get("url", str, None, _url_check))
+                sources[kind] = Datasource(uid or kind, entry.get("url", str, None, checks.url))
     if url is None:
         return None
     return Grafana(url=url.rstrip("/"), prometheus=sources["prometheus"], loki=sources["loki"],
