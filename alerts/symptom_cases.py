@@ -48,7 +48,8 @@ def target_down(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
 
 
 def target_missing(p: Project, s: Service, a: AlertRule, end: int) -> list[Case]:
-    up = selector(names.UP_METRIC, {**_sel(s), names.INSTANCE_LABEL: INSTANCE})
+    alive = names.TARGET_INFO_METRIC if s.pushed else names.UP_METRIC
+    up = selector(alive, {**_sel(s), names.INSTANCE_LABEL: INSTANCE})
     return _pair(a, end, {}, {up: gauge((end + 1, 1))}, (Firing(_sel(s), 1),),
                  "no target exists")
 

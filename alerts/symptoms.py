@@ -65,10 +65,13 @@ SYMPTOMS: tuple[Symptom, ...] = (
         cases.target_down, silences_service=True),
     Symptom(
         "TargetMissing", "page", "10m", lambda p, s, t: q.target_missing(t),
-        lambda s: f"{s.name}: Prometheus has no scrape target for {label(s.selector.label)}",
-        lambda s: f'No `up` series with {s.selector.label}="{label(s.selector.label)}" exists '
-        f"for {s.name}: it is not deployed, or service discovery lost it. Every other alert "
-        f"of {s.name} is blind until this is fixed.",
+        lambda s: f"{s.name}: Prometheus has no "
+        f"{'pushed metrics' if s.pushed else 'scrape target'} for {label(s.selector.label)}",
+        lambda s: f"No `{names.TARGET_INFO_METRIC if s.pushed else names.UP_METRIC}` series "
+        f'with {s.selector.label}="{label(s.selector.label)}" exists for {s.name}: it is not '
+        + ("pushing metrics (stopped, or its Collector is down)" if s.pushed else
+           "deployed, or service discovery lost it")
+        + f". Every other alert of {s.name} is blind until this is fixed.",
         "up", ("oncall", "firing-alerts"),
         Runbook("No scrape target exists for the service.", "Every alert for it is blind.",
                 ("Check the deployment exists and service discovery/labels select it.",)),
@@ -240,8 +243,9 @@ def symptom_group(project: Project, service: Service) -> tuple[AlertGroup, list[
     notes: list[str] = []
     for symptom, rule in _emitted(project, service):
         if rule is None:
+            pushed = " (its metrics are pushed over OTLP)" if service.pushed else ""
             notes.append(f"{service.name}: skipped alert {symptom.name}: convention "
-                         f"{service.convention.name!r} has no {symptom.needs} metric")
+                         f"{service.convention.name!r} has no {symptom.needs} metric{pushed}")
         else:
             rules.append(rule)
     return AlertGroup(f"obsgen-{service.name}-symptoms", tuple(rules)), notes

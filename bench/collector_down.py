@@ -18,7 +18,7 @@ import urllib.request
 
 from bench.common import free_port, median, peak_rss_mb, rss_mb, table
 from bench.harness import start_server, start_sink, wrk
-from obsgen.conventions import OTEL
+from obsgen.conventions import DEMO_SERVICE, OTEL
 
 PATH = "/profiles/1"
 
@@ -27,7 +27,7 @@ def export_counts(base: str) -> dict[str, float]:
     """``{"exported/traces": n, "dropped/logs": n, ...}`` from the service's own counters."""
     text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
     counts: dict[str, float] = {}
-    names = {"exported": OTEL.runtime.telemetry_exported, "dropped": OTEL.runtime.telemetry_dropped}
+    names = {"exported": DEMO_SERVICE.runtime.telemetry_exported, "dropped": OTEL.runtime.telemetry_dropped}
     for kind, name in names.items():
         for signal, value in re.findall(rf'^{name}\{{signal="(\w+)"\}} (\S+)$', text, re.MULTILINE):
             counts[f"{kind}/{signal}"] = float(value)

@@ -50,13 +50,13 @@ def _optional(service: Service, key: str, expr: str | None, build: Callable[[str
 def extra_variables(service: Service) -> list[Template]:
     """``$route`` (all by default, filled by on-call data links) and ``$level`` for logs."""
     target = dashboard_target(service)
-    return [
-        Template(name="route", label="Route", query=route_values(target), dataSource=PROMETHEUS,
-                 default=frame.ALL, includeAll=True, multi=True, allValue=".*",
-                 refresh=frame.REFRESH_ON_TIME_RANGE_CHANGE, sort=1, regex=""),
-        Template(name="level", label="Log level", query=LEVELS, type="custom",
-                 default=frame.ALL, includeAll=True, multi=True, allValue=".*"),
-    ]
+    route = Template(name="route", label="Route", query=route_values(target), dataSource=PROMETHEUS,
+                     default=frame.ALL, includeAll=True, multi=True, allValue=".*",
+                     refresh=frame.REFRESH_ON_TIME_RANGE_CHANGE, sort=1, regex="")
+    if not service.logs:
+        return [route]
+    return [route, Template(name="level", label="Log level", query=LEVELS, type="custom",
+                            default=frame.ALL, includeAll=True, multi=True, allValue=".*")]
 
 
 def _signals(service: Service) -> list[Slot]:
@@ -79,21 +79,30 @@ def _signals(service: Service) -> list[Slot]:
         Slot("route-traffic", timeseries(
             "Requests and 5xx ($route)", "Requests and server errors per second of the selected "
             "routes.", "reqps", proms(traffic), w=12, h=8)),
-        Slot("slow-traces", traces(
+        _declared(service, "traces", "slow-traces", lambda: traces(
             "Slow and failed traces",
             f"Tempo search: this service's traces that failed or took longer than "
             f"{q_traces.slow_threshold_seconds(service):g}s. Open a trace id for its waterfall.",
             [TempoTarget(query=q_traces.slow_or_failed(service))], w=24, h=9)),
-        Slot("log-volume", timeseries(
+        _declared(service, "logs", "log-volume", lambda: timeseries(
             "Log volume by level", "Log lines per interval by level from Loki: error bursts and "
             "logging floods (guide F7).", "short",
             [LokiTarget(expr=q_logs.volume_by_level(service, LOG_WINDOW),
                         legendFormat=legend(LOG_LEVEL_LABEL))], w=24, h=6, stack=True)),
-        Slot("logs", logs(
+        _declared(service, "logs", "logs", lambda: logs(
             "Logs ($level)", "The service's JSON log lines at the selected levels; the trace_id "
             "field links to the trace in Tempo.",
             [LokiTarget(expr=q_logs.lines(service, LEVEL))], w=24, h=12)),
     ]
+
+
+def _declared(service: Service, signal: str, key: str, build: Callable[[], Panel]) -> Slot:
+    """A trace or log panel, only for a service whose spec says it sends them (``traces: true``,
+    ``logs: true``): Tempo and Loki hold nothing for the others."""
+    if not getattr(service, signal):
+        return Slot(key, None, f"{service.name}: debug panel {key!r} skipped: the spec does not "
+                               f"declare {signal}: true for the service")
+    return Slot(key, build())
 
 
 def _runtime(service: Service) -> list[Slot]:

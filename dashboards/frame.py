@@ -16,7 +16,6 @@ from grafanalib.core import Annotations, Dashboard, DashboardLink, Panel, Templa
 from dashboards.ids import KIND_TITLES, dashboard_uid
 from dashboards.panels import LOKI_VAR, PROMETHEUS, PROMETHEUS_VAR, TEMPO_VAR
 from obsgen.model import Project, Service
-from obsgen.queries.base import service_values
 
 SCHEMA_VERSION = 39  # Grafana 10.4+; dashboards are saved in this model
 REFRESH_ON_TIME_RANGE_CHANGE = 2
@@ -37,17 +36,27 @@ def datasource_variable(name: str, plugin: str, label: str, uid: str) -> Templat
                     refresh=1, regex="")
 
 
+def service_choices(project: Project, service: Service) -> list[str]:
+    """The spec's services this dashboard can switch to: those selected by the same label (the
+    panels match ``<label>=~"$service"``), never every job Prometheus happens to have."""
+    return [s.selector.value for s in project.services if s.selector.label == service.selector.label]
+
+
+def service_variable(project: Project, service: Service) -> Template:
+    # Grafana splits a custom variable's query on commas; a literal comma is written "\,".
+    query = ",".join(value.replace(",", "\\,") for value in service_choices(project, service))
+    return Template(name="service", label="Service", type="custom", query=query,
+                    default=service.selector.value, sort=1, regex="")
+
+
 def variables(project: Project, service: Service, extra: Sequence[Template] = ()) -> Templating:
-    """Datasource variables, ``$service`` (values of the selector label), then ``extra``."""
+    """Datasource variables, ``$service`` (the spec's services), then ``extra``."""
     ds = project.grafana
-    service_var = Template(
-        name="service", label="Service", query=service_values(service), dataSource=PROMETHEUS,
-        default=service.selector.value, refresh=REFRESH_ON_TIME_RANGE_CHANGE, sort=1, regex="")
     return Templating(list=[
         datasource_variable(PROMETHEUS_VAR, "prometheus", "Data source", ds.prometheus.uid),
         datasource_variable(LOKI_VAR, "loki", "Logs data source", ds.loki.uid),
         datasource_variable(TEMPO_VAR, "tempo", "Traces data source", ds.tempo.uid),
-        service_var, *extra])
+        service_variable(project, service), *extra])
 
 
 def dashboard_links(service: Service, kind: str) -> list[DashboardLink]:

@@ -1,6 +1,6 @@
 """Every Prometheus instrument the service exposes, created on an injected registry.
 
-Names come from :data:`obsgen.conventions.OTEL`, so dashboards and alerts built from the same
+Names come from :data:`obsgen.conventions.DEMO_SERVICE` (the otel preset plus the signals the demo spec declares), so dashboards and alerts built from the same
 convention select exactly what is emitted here.
 """
 
@@ -18,7 +18,7 @@ from obsgen.conventions import (
     EVENT_LOOP_LAG_BUCKETS,
     JOB_OUTCOME_LABEL,
     LOG_LEVEL_LABEL,
-    OTEL,
+    DEMO_SERVICE,
     TELEMETRY_SIGNAL_LABEL,
     Convention,
 )
@@ -42,7 +42,7 @@ def _base(counter_name: str) -> str:
 class ServiceMetrics:
     """The instruments, grouped by the part of the service that records them."""
 
-    def __init__(self, registry: CollectorRegistry, convention: Convention = OTEL) -> None:
+    def __init__(self, registry: CollectorRegistry, convention: Convention = DEMO_SERVICE) -> None:
         c, rt = convention, convention.runtime
         self.registry = registry
         self.convention = convention

@@ -9,7 +9,7 @@ provide is ``None``, and every renderer that needs it skips its panel or alert w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 # OpenTelemetry's default explicit bucket bounds for http.server.request.duration (seconds),
 # from the HTTP semantic conventions' "advice"; the demo service records with exactly these.
@@ -91,8 +91,10 @@ class Convention:
         return f"{self.duration_histogram}_sum"
 
 
-# What the demo service emits: OTel HTTP semantic conventions as Prometheus sees them
-# (dots become underscores, the unit is appended), plus obsgen's runtime signals.
+# opentelemetry-instrumentation-fastapi with stable HTTP semconv, as Prometheus sees it (dots
+# become underscores, the unit is appended), whether scraped from the OTel Prometheus exporter
+# or pushed through a Collector. A request that matched no route has no http_route at all.
+# prometheus_client's process and GC collectors come with the exporter's registry.
 OTEL = Convention(
     name="otel",
     duration_histogram="http_server_request_duration_seconds",
@@ -102,30 +104,15 @@ OTEL = Convention(
     method_label="http_request_method",
     status_label="http_response_status_code",
     duration_has_status=True,
-    unmatched_route="unmatched",
+    unmatched_route="",
     active_requests="http_server_active_requests",
     active_requests_labels=("http_request_method",),
-    runtime=RuntimeMetrics(
-        event_loop_lag="asyncio_event_loop_lag_seconds",
-        db_connection_count="db_client_connection_count",
-        db_connection_max="db_client_connection_max",
-        db_connection_pending="db_client_connection_pending_requests",
-        db_connection_wait_time="db_client_connection_wait_time_seconds",
-        db_operation_duration="db_client_operation_duration_seconds",
-        queue_depth="background_queue_depth",
-        queue_capacity="background_queue_capacity",
-        jobs="background_jobs_total",
-        job_duration="background_job_duration_seconds",
-        log_records="log_records_total",
-        telemetry_dropped="otel_export_dropped_total",
-        telemetry_exported="otel_export_exported_total",
-        build_info="app_build_info",
-        startup_duration="app_startup_duration_seconds",
-    ),
+    runtime=RuntimeMetrics(),
 )
 
 # prometheus-fastapi-instrumentator's defaults: `http_requests_total{handler,method,status}` with
 # grouped status ("5xx"), and `http_request_duration_seconds{handler,method}` without status.
+# Its in-progress gauge exists only with should_instrument_requests_inprogress=True: opt-in.
 INSTRUMENTATOR = Convention(
     name="prometheus-fastapi-instrumentator",
     duration_histogram="http_request_duration_seconds",
@@ -136,12 +123,64 @@ INSTRUMENTATOR = Convention(
     status_label="status",
     duration_has_status=False,
     unmatched_route="none",
-    active_requests="http_requests_inprogress",
+    active_requests=None,
     active_requests_labels=("handler", "method"),
     runtime=RuntimeMetrics(),
 )
 
 PRESETS: Mapping[str, Convention] = {c.name: c for c in (OTEL, INSTRUMENTATOR)}
+
+# Signals a spec may opt in to (`signals:`), each naming the metric the service exposes.
+SIGNALS: tuple[str, ...] = (*(f.name for f in fields(RuntimeMetrics)), "active_requests")
+
+# What obsgen's demo service adds to the otel preset; its spec declares exactly these.
+DEMO_SERVICE_SIGNALS: Mapping[str, str] = {
+    "event_loop_lag": "asyncio_event_loop_lag_seconds",
+    "db_connection_count": "db_client_connection_count",
+    "db_connection_max": "db_client_connection_max",
+    "db_connection_pending": "db_client_connection_pending_requests",
+    "db_connection_wait_time": "db_client_connection_wait_time_seconds",
+    "db_operation_duration": "db_client_operation_duration_seconds",
+    "queue_depth": "background_queue_depth",
+    "queue_capacity": "background_queue_capacity",
+    "jobs": "background_jobs_total",
+    "job_duration": "background_job_duration_seconds",
+    "log_records": "log_records_total",
+    "telemetry_dropped": "otel_export_dropped_total",
+    "telemetry_exported": "otel_export_exported_total",
+    "build_info": "app_build_info",
+    "startup_duration": "app_startup_duration_seconds",
+}
+
+# How metrics reach Prometheus: scraped (`up` exists, `job` is the scrape job), or pushed over
+# OTLP through a Collector (`job` is service.namespace/service.name, `target_info`, no `up`).
+SCRAPED, PUSHED = "scrape", "otlp"
+METRICS_SOURCES = (SCRAPED, PUSHED)
+TARGET_INFO_METRIC = "target_info"  # one series per pushing process, from its OTel resource
+
+# Routes that are not user traffic: Prometheus' scrapes and orchestrator probes.
+DEFAULT_SLI_EXCLUDED_ROUTES: tuple[str, ...] = (
+    "/metrics", "/healthz", "/readyz", "/livez", "/health", "/ready",
+)
+
+
+def with_signals(base: Convention, signals: Mapping[str, str | None]) -> Convention:
+    """``base`` plus opt-in signals (``None`` removes one); the preset's name stays."""
+    runtime = {k: v for k, v in signals.items() if k != "active_requests"}
+    convention = replace(base, runtime=replace(base.runtime, **runtime))
+    if "active_requests" in signals:
+        convention = replace(convention, active_requests=signals["active_requests"])
+    return convention
+
+
+def pushed(base: Convention) -> Convention:
+    """``base`` as it arrives over OTLP: no prometheus_client process or GC collectors."""
+    return replace(base, runtime=RuntimeMetrics(
+        process_cpu_seconds=None, process_resident_memory=None, process_start_time=None,
+        python_gc_collections=None))
+
+
+DEMO_SERVICE = with_signals(OTEL, DEMO_SERVICE_SIGNALS)
 
 # Labels that symptom metrics carry; part of the contract with the demo service.
 DB_STATE_LABEL = "state"

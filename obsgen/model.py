@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from obsgen.conventions import Convention
+from obsgen.conventions import DEFAULT_SLI_EXCLUDED_ROUTES, PUSHED, SCRAPED, Convention
 
 
 class SloKind(str, Enum):
@@ -93,6 +93,15 @@ class Service:
     limits: Limits
     thresholds: SymptomThresholds
     kpis: tuple[Kpi, ...] = ()
+    # route label values that are not user traffic (scrapes, probes): left out of every SLI
+    sli_excluded_routes: tuple[str, ...] = DEFAULT_SLI_EXCLUDED_ROUTES
+    metrics_from: str = SCRAPED  # SCRAPED or PUSHED (OTLP through a Collector)
+    traces: bool = False  # the service sends traces to Tempo: trace panels
+    logs: bool = False  # the service sends logs to Loki: log panels
+
+    @property
+    def pushed(self) -> bool:
+        return self.metrics_from == PUSHED
 
 
 @dataclass(frozen=True)

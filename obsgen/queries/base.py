@@ -7,6 +7,7 @@ same thing always run the same expression.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from obsgen import conventions as names
@@ -23,6 +24,8 @@ class Target:
     convention: Convention
     matcher: str  # e.g. 'job="profiles"'
     name: str  # the service name, for recording-rule label matchers
+    sli_excluded_routes: tuple[str, ...] = ()
+    pushed: bool = False  # metrics arrive over OTLP: no `up`, liveness from target_info
 
     def select(self, metric: str, *matchers: str) -> str:
         """A vector selector: ``metric{<service matcher>, *matchers}``."""
@@ -32,12 +35,14 @@ class Target:
 
 def rule_target(service: Service) -> Target:
     """How recording and alerting rules select the service: an exact match."""
-    return Target(service.convention, service.selector.matcher(), service.name)
+    return Target(service.convention, service.selector.matcher(), service.name,
+                  service.sli_excluded_routes, service.pushed)
 
 
 def dashboard_target(service: Service, variable: str = "service") -> Target:
     """How dashboards select the service: the selector label matched to a template variable."""
-    return Target(service.convention, f'{service.selector.label}=~"${variable}"', service.name)
+    return Target(service.convention, f'{service.selector.label}=~"${variable}"', service.name,
+                  service.sli_excluded_routes, service.pushed)
 
 
 def route_matcher(target: Target, route_regex: str | None) -> str:
@@ -47,19 +52,24 @@ def route_matcher(target: Target, route_regex: str | None) -> str:
     so `/profiles/\\d+` reaches Prometheus's regex engine as written in the spec."""
     if not route_regex:
         return ""
-    literal = route_regex.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{target.convention.route_label}=~"{literal}"'
+    return f'{target.convention.route_label}=~"{_literal(route_regex)}"'
+
+
+def _literal(regex: str) -> str:
+    return regex.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def sli_traffic_matcher(target: Target) -> str:
+    """Leaves out the routes that are not user traffic (scrapes, probes), or "" if none."""
+    if not target.sli_excluded_routes:
+        return ""
+    regex = "|".join(re.escape(route) for route in target.sli_excluded_routes)
+    return f'{target.convention.route_label}!~"{_literal(regex)}"'
 
 
 def by(labels: tuple[str, ...]) -> str:
     """An aggregation clause, empty when there is nothing to group by."""
     return f" by ({', '.join(labels)})" if labels else ""
-
-
-def service_values(service: Service) -> str:
-    """The dashboard's ``$service`` variable query: every value of the selector label that
-    reports the convention's request metric."""
-    return f"label_values({service.convention.requests_counter}, {service.selector.label})"
 
 
 def route_values(target: Target) -> str:

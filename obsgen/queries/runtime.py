@@ -26,9 +26,15 @@ def up(target: Target) -> str:
     return target.select(names.UP_METRIC)
 
 
+def liveness(target: Target) -> str:
+    """The series that exists while the service is known: ``up`` per scrape target, or the
+    OTel resource's ``target_info`` per pushing process."""
+    return target.select(names.TARGET_INFO_METRIC if target.pushed else names.UP_METRIC)
+
+
 def absent_target(target: Target) -> str:
-    """True when Prometheus has no scrape target for the service at all."""
-    return f"absent({up(target)})"
+    """True when Prometheus has no scrape target (or no pushing process) for the service."""
+    return f"absent({liveness(target)})"
 
 
 def restarts(target: Target, window: str) -> str | None:

@@ -12,7 +12,7 @@ from obsgen import conventions as names
 from obsgen.conventions import le_matcher
 from obsgen.durations import parse_duration
 from obsgen.model import Service, Slo, SloKind, Tier
-from obsgen.queries.base import Target, route_matcher
+from obsgen.queries.base import Target, route_matcher, sli_traffic_matcher
 from obsgen.queries.http import error_selector
 
 SHORT_WINDOW = "5m"  # the resolution of the recorded rates the period ratio sums
@@ -20,11 +20,16 @@ CURRENT_BURN_WINDOW = "1h"  # the "current" burn rate of the status table and ex
 PANEL_BURN_WINDOWS = ("1h", "6h", "3d")  # the executive burn-rate panel's lines
 
 
+def _sli_matchers(target: Target, slo: Slo) -> tuple[str, str]:
+    """The SLO's route filter, and the exclusion of routes that are not user traffic."""
+    return route_matcher(target, slo.route_regex), sli_traffic_matcher(target)
+
+
 def total_rate(target: Target, slo: Slo, window: str) -> str:
     """Events of the SLI per second: requests (availability) or timed requests (latency)."""
     conv = target.convention
     metric = conv.requests_counter if slo.kind is SloKind.AVAILABILITY else conv.count()
-    return f"sum(rate({target.select(metric, route_matcher(target, slo.route_regex))}[{window}]))"
+    return f"sum(rate({target.select(metric, *_sli_matchers(target, slo))}[{window}]))"
 
 
 def bad_rate(target: Target, slo: Slo, window: str) -> str:
@@ -35,10 +40,10 @@ def bad_rate(target: Target, slo: Slo, window: str) -> str:
     conv = target.convention
     total = total_rate(target, slo, window)
     if slo.kind is SloKind.AVAILABILITY:
-        bad = target.select(conv.requests_counter, error_selector(target), route_matcher(target, slo.route_regex))
+        bad = target.select(conv.requests_counter, error_selector(target), *_sli_matchers(target, slo))
         return f"(sum(rate({bad}[{window}])) or 0 * {total})"
     assert slo.threshold_seconds is not None
-    good = target.select(conv.bucket(), le_matcher(slo.threshold_seconds), route_matcher(target, slo.route_regex))
+    good = target.select(conv.bucket(), le_matcher(slo.threshold_seconds), *_sli_matchers(target, slo))
     return f"({total} - sum(rate({good}[{window}])))"
 
 

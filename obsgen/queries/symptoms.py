@@ -19,13 +19,15 @@ def _over(expr: str | None, threshold: float | int, op: str = ">") -> str | None
     return f"{expr} {op} {threshold!r}" if expr else None
 
 
-def target_down(target: Target) -> str:
-    """A scrape target of the service answers no scrape."""
-    return f"{runtime.up(target)} == 0"
+def target_down(target: Target) -> str | None:
+    """A scrape target of the service answers no scrape. Pushed metrics have no scrape target,
+    and a restarted process pushes under a new instance id: no per-instance liveness then."""
+    return None if target.pushed else f"{runtime.up(target)} == 0"
 
 
 def target_missing(target: Target) -> str:
-    """Prometheus has no target for the service at all (every other alert would be blind)."""
+    """Prometheus has no target for the service at all (every other alert would be blind);
+    for pushed metrics, no process of the service has pushed in the lookback window."""
     return runtime.absent_target(target)
 
 

@@ -192,3 +192,12 @@ def number_in(low: float, high: float, unit: str = "", low_open: bool = False) -
         return f"{value:g} must be a number in {opening}{low:g}, {high:g}]{unit}"
 
     return check
+
+
+def one_of(choices: tuple[str, ...]) -> Check:
+    """A value from a fixed set of words."""
+
+    def check(value: str) -> str | None:
+        return None if value in choices else f"{shown(value)} is not one of {', '.join(choices)}"
+
+    return check

@@ -144,11 +144,19 @@ def _read_services(root: Node, slo_nodes: list[tuple[Node, Slo]]) -> list[Servic
 
 
 def _read_service(node: Node, slo_nodes: list[tuple[Node, Slo]]) -> Service | None:
-    node.check_keys(("name", "team", "selector", "convention", "slos", "limits", "thresholds",
-                     "kpis"), required=("name",))
+    node.check_keys(("name", "team", "selector", "convention", "signals", "metrics_from",
+                     "exclude_routes", "traces", "logs", "slos", "limits", "thresholds", "kpis"),
+                    required=("name",))
     name = node.get("name", str, check=checks.name)
     team = node.get("team", str, "unowned", checks.text) or "unowned"
+    metrics_from = node.get("metrics_from", str, conventions.SCRAPED, checks.one_of(
+        conventions.METRICS_SOURCES)) or conventions.SCRAPED
     convention = _read_convention(node)
+    if convention is not None and metrics_from == conventions.PUSHED:
+        convention = conventions.pushed(convention)
+    if convention is not None and (signals := _read_signals(node)) is not None:
+        convention = conventions.with_signals(convention, signals)
+    excluded = _read_excluded_routes(node)
     selector = Selector("job", name or "")
     if (sel := node.child("selector")) is not None:
         sel.check_keys(("label", "value"))
@@ -165,7 +173,45 @@ def _read_service(node: Node, slo_nodes: list[tuple[Node, Slo]]) -> Service | No
     if name is None or convention is None or limits is None or thresholds is None:
         return None
     return Service(name=name, selector=selector, convention=convention, team=team,
-                   slos=tuple(slos), limits=limits, thresholds=thresholds, kpis=tuple(kpis))
+                   slos=tuple(slos), limits=limits, thresholds=thresholds, kpis=tuple(kpis),
+                   sli_excluded_routes=excluded, metrics_from=metrics_from,
+                   traces=bool(node.get("traces", bool, False)),
+                   logs=bool(node.get("logs", bool, False)))
+
+
+def _read_signals(node: Node) -> dict[str, str | None] | None:
+    """Opt-in signals beyond the preset: ``{signal: metric name}`` (null drops a signal)."""
+    signals = node.child("signals")
+    if signals is None:
+        return None
+    signals.check_keys(conventions.SIGNALS)
+    found: dict[str, str | None] = {}
+    for key in conventions.SIGNALS:
+        if key not in signals.data:
+            continue
+        value = signals.data[key]
+        if value is not None and (not isinstance(value, str) or checks.metric_name(value)):
+            signals.error(key, "must be a metric name, or null when the service lacks it")
+        else:
+            found[key] = value
+    return found
+
+
+def _read_excluded_routes(node: Node) -> tuple[str, ...]:
+    """Route label values that are not user traffic, left out of every SLI."""
+    routes = node.get("exclude_routes", list, None)
+    if routes is None:
+        return conventions.DEFAULT_SLI_EXCLUDED_ROUTES
+    if len(routes) > 100:
+        node.error("exclude_routes", "must list at most 100 routes")
+        return ()
+    for route in routes:
+        problem = (checks.matched_label_value(route) if isinstance(route, str)
+                   else "each route must be a string")
+        if problem:
+            node.error("exclude_routes", problem)
+            return ()
+    return tuple(routes)
 
 
 def _read_convention(node: Node) -> Convention | None:

@@ -18,6 +18,7 @@ SPEC = """\
 apiVersion: obsgen/v1
 services:
   - name: shop
+    exclude_routes: [/metrics, /healthz]
     slos:
       - {name: avail, type: availability, objective: 99.9, period: 30d}
       - {name: fast, type: latency, objective: 99, threshold_seconds: 0.25, period: 28d,
@@ -36,25 +37,29 @@ def _slo(service: Service, name: str) -> Slo:
 
 def test_availability_total_and_bad_rates(service: Service) -> None:
     target, avail = base.rule_target(service), _slo(service, "avail")
-    total = 'sum(rate(http_server_request_duration_seconds_count{job="shop"}[5m]))'
+    total = ('sum(rate(http_server_request_duration_seconds_count{job="shop", '
+             'http_route!~"/metrics|/healthz"}[5m]))')
     assert slo.total_rate(target, avail, "5m") == total
     assert slo.bad_rate(target, avail, "5m") == (
         '(sum(rate(http_server_request_duration_seconds_count{job="shop", '
-        f'http_response_status_code=~"5.."}}[5m])) or 0 * {total})')
+        'http_response_status_code=~"5..", http_route!~"/metrics|/healthz"}[5m])) '
+        f'or 0 * {total})')
 
 
 def test_latency_bad_rate_is_total_minus_the_threshold_bucket(service: Service) -> None:
     target, fast = base.rule_target(service), _slo(service, "fast")
     assert slo.bad_rate(target, fast, "1h") == (
-        '(sum(rate(http_server_request_duration_seconds_count{job="shop", http_route=~"/cart.*"}[1h]))'
+        '(sum(rate(http_server_request_duration_seconds_count{job="shop", http_route=~"/cart.*", '
+        'http_route!~"/metrics|/healthz"}[1h]))'
         ' - sum(rate(http_server_request_duration_seconds_bucket{job="shop", le="0.25", '
-        'http_route=~"/cart.*"}[1h])))')
+        'http_route=~"/cart.*", http_route!~"/metrics|/healthz"}[1h])))')
 
 
 def test_error_ratio_divides_by_traffic_only_when_there_is_some(service: Service) -> None:
     target, avail = base.rule_target(service), _slo(service, "avail")
     ratio = slo.error_ratio(target, avail, "5m")
-    assert ratio.endswith('\n/\n(sum(rate(http_server_request_duration_seconds_count{job="shop"}[5m])) > 0)')
+    assert ratio.endswith('\n/\n(sum(rate(http_server_request_duration_seconds_count{job="shop", '
+                          'http_route!~"/metrics|/healthz"}[5m])) > 0)')
 
 
 def test_period_ratio_sums_recorded_rates(service: Service) -> None:
@@ -76,7 +81,7 @@ def test_route_latency_quantile_leaves_out_unmatched_requests(service: Service) 
     target = base.rule_target(service)
     assert http.latency_quantile(target, 0.99, "5m", ("http_route",)) == (
         "histogram_quantile(0.99, sum by (le, http_route) (rate("
-        'http_server_request_duration_seconds_bucket{job="shop", http_route!="unmatched"}[5m])))')
+        'http_server_request_duration_seconds_bucket{job="shop", http_route!=""}[5m])))')
 
 
 def test_objective_is_recorded_as_written(service: Service) -> None:

@@ -36,7 +36,11 @@ def test_the_bundled_spec_is_valid_and_describes_the_demo_service() -> None:
     project = load_text(default_spec_text(), "demo.yaml")
     (service,) = project.services
     assert service.name == "profiles"
-    assert service.convention is conventions.OTEL
+    # the otel preset plus exactly the signals the demo service emits (its metrics module
+    # creates its instruments from conventions.DEMO_SERVICE)
+    assert service.convention == conventions.DEMO_SERVICE
+    assert service.convention.name == conventions.OTEL.name
+    assert (service.traces, service.logs) == (True, True)
     assert [s.kind for s in service.slos] == [SloKind.AVAILABILITY, SloKind.LATENCY]
     assert service.slos[1].threshold_seconds in conventions.OTEL.buckets
     assert project.grafana.prometheus.uid == "prometheus"
@@ -143,3 +147,47 @@ def test_burn_rates_follow_the_sre_workbook_budget_shares(period: str, rates: li
     project = load_text(GOOD.replace("objective: 99.9", f"objective: 99.9\n        period: {period}"), "obsgen.yaml")
     slo = project.services[0].slos[0]
     assert [tier_burn_rate(slo, t) for t in project.alerting.tiers] == rates
+
+
+def test_signals_opt_in_beyond_the_preset_and_null_drops_one() -> None:
+    text = """\
+apiVersion: obsgen/v1
+services:
+  - name: shop
+    convention: prometheus-fastapi-instrumentator
+    signals: {active_requests: http_requests_inprogress, process_start_time: null,
+              event_loop_lag: loop_lag_seconds}
+"""
+    convention = load_text(text, "s.yaml").services[0].convention
+    assert convention.name == "prometheus-fastapi-instrumentator"
+    assert convention.active_requests == "http_requests_inprogress"
+    assert convention.runtime.event_loop_lag == "loop_lag_seconds"
+    assert convention.runtime.process_start_time is None
+    assert convention.runtime.process_cpu_seconds == "process_cpu_seconds_total"
+
+
+def test_pushed_metrics_have_no_process_collectors_unless_declared() -> None:
+    text = """\
+apiVersion: obsgen/v1
+services:
+  - name: shop
+    metrics_from: otlp
+    signals: {process_resident_memory: process_memory_usage_bytes}
+"""
+    service = load_text(text, "s.yaml").services[0]
+    assert service.pushed
+    assert service.convention.runtime.process_cpu_seconds is None
+    assert service.convention.runtime.process_resident_memory == "process_memory_usage_bytes"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("metrics_from", "pull", "'pull' is not one of scrape, otlp"),
+    ("signals", "{event_loop_lag: 3}", "must be a metric name"),
+    ("signals", "{no_such_signal: x}", "unknown key"),
+    ("exclude_routes", "['/a\"b']", "must not contain"),
+], ids=["an unknown metrics source", "a signal that is not a metric name",
+        "an unknown signal", "a route that cannot be a PromQL string"])
+def test_service_settings_of_issue_12_are_validated(key: str, value: str, message: str) -> None:
+    text = f"apiVersion: obsgen/v1\nservices:\n  - name: shop\n    {key}: {value}\n"
+    problems = problems_of(text)
+    assert len(problems) == 1 and message in problems[0] and f"services[shop].{key}" in problems[0], problems

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
@@ -13,6 +14,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.ids import PANEL_KEYS, UID_MAX, dashboard_uid, panel_id, panel_ref, panel_url
 from dashboards.lint import variables_used
 from dashboards.render import dashboards, import_variant
+from obsgen.spec import default_spec_text, load_text
 
 KINDS = ("executive", "oncall", "debug")
 plugins.register_default_plugins()
@@ -56,10 +58,24 @@ def test_every_variable_used_is_defined(rendered: dict, kind: str) -> None:
     assert {"datasource", "loki_datasource", "tempo_datasource", "service"} <= defined
 
 
-def test_service_variable_lists_the_selector_label_of_the_request_metric(rendered: dict) -> None:
+def test_service_variable_offers_the_spec_services_only(rendered: dict) -> None:
     service = next(v for v in rendered[("profiles", "oncall")]["templating"]["list"] if v["name"] == "service")
-    assert service["query"] == "label_values(http_server_request_duration_seconds_count, job)"
-    assert service["current"]["value"] == "profiles" and service["refresh"] == 2
+    assert (service["type"], service["query"]) == ("custom", "profiles")
+    assert service["current"]["value"] == "profiles"
+    assert [o["value"] for o in service["options"]] == ["profiles"]
+
+
+def test_service_variable_lists_every_service_selected_by_the_same_label() -> None:
+    data = yaml.safe_load(default_spec_text())
+    other = {**data["services"][0], "name": "billing", "selector": {"label": "job", "value": "billing"}}
+    odd = {**data["services"][0], "name": "legacy", "selector": {"label": "app", "value": "legacy"}}
+    data["services"] += [other, odd]
+    project = load_text(yaml.safe_dump(data), "three.yaml")
+    rendered = dashboards(project)[0]
+    (variable,) = [v for v in rendered[("billing", "oncall")]["templating"]["list"] if v["name"] == "service"]
+    assert variable["query"] == "profiles,billing" and variable["current"]["value"] == "billing"
+    (variable,) = [v for v in rendered[("legacy", "oncall")]["templating"]["list"] if v["name"] == "service"]
+    assert variable["query"] == "legacy"
 
 
 def test_datasource_variables_default_to_the_spec_uids(rendered: dict) -> None:
@@ -111,7 +127,8 @@ def test_instrumentator_preset_notes_every_skipped_panel(instrumentator_project:
     assert any("'Deploys' skipped" in n for n in notes)
     titles = {p["title"] for d in data.values() for p in d["panels"]}
     assert "Event-loop lag (P99)" not in titles and "CPU vs limit" in titles
-    assert all("prometheus-fastapi-instrumentator" in n for n in notes)
+    assert all("prometheus-fastapi-instrumentator" in n or "does not declare" in n for n in notes)
+    assert any("'slow-traces' skipped: the spec does not declare traces: true" in n for n in notes)
 
 
 def test_the_bundled_spec_skips_nothing(project: Any) -> None:

@@ -12,10 +12,10 @@ import pytest
 from demo_service.faults import Faults
 from demo_service.loadgen import SCENARIOS, UnsafeTarget, run_scenario, start_scenario
 from demo_service.loadgen.__main__ import main as loadgen_main
-from obsgen.conventions import OTEL
+from obsgen.conventions import DEMO_SERVICE, OTEL
 from tests.demo_service.conftest import TOKEN
 
-RT = OTEL.runtime
+RT = DEMO_SERVICE.runtime
 
 
 def total(svc: Any, name: str, **match: str) -> float:

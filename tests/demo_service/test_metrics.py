@@ -8,10 +8,10 @@ import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from obsgen.conventions import DB_STATE_LABEL, LOG_LEVEL_LABEL, OTEL
+from obsgen.conventions import DB_STATE_LABEL, DEMO_SERVICE, LOG_LEVEL_LABEL, OTEL
 from tests.demo_service.conftest import TOKEN
 
-RT = OTEL.runtime
+RT = DEMO_SERVICE.runtime
 OPENMETRICS = {"Accept": "application/openmetrics-text; version=1.0.0"}
 
 
