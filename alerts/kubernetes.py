@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from obsgen.model import Service
+from obsgen.model import Project, Service
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "obsgen"}
 
 
 def path(service: Service) -> str:
     return f"kubernetes/prometheusrule-{service.name}.yaml"
 
 
-def prometheus_rule(service: Service, groups: list[dict[str, Any]]) -> dict[str, Any]:
+def prometheus_rule(project: Project, service: Service,
+                    groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The service's rule groups as a PrometheusRule, with the spec's kubernetes.labels (the
+    operator only loads rules whose labels its ruleSelector matches)."""
+    labels = {**project.kubernetes_labels, **MANAGED_BY, "app.kubernetes.io/part-of": service.name}
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-            "metadata": {"name": f"obsgen-{service.name}",
-                         "labels": {"app.kubernetes.io/managed-by": "obsgen",
-                                    "app.kubernetes.io/part-of": service.name}},
+            "metadata": {"name": f"obsgen-{service.name}", "labels": dict(sorted(labels.items()))},
             "spec": {"groups": groups}}

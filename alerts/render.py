@@ -57,7 +57,7 @@ def render(project: Project) -> Output:
             artifacts.append(Artifact(tests_path(service.name), tests))
         if recording or alerting:
             artifacts.append(Artifact(kubernetes.path(service),
-                                      kubernetes.prometheus_rule(service, recording + alerting)))
+                                      kubernetes.prometheus_rule(project, service, recording + alerting)))
         if alert_rules:
             artifacts.append(Artifact(
                 grafana_alerting.path(service),

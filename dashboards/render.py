@@ -123,12 +123,14 @@ def provider() -> dict[str, Any]:
         "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False}}]}
 
 
-def configmaps(rendered: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """One ConfigMap per dashboard, labelled for the Grafana sidecar (``grafana_dashboard``)."""
+def configmaps(project: Project, rendered: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """One ConfigMap per dashboard, labelled for the Grafana sidecar (``grafana_dashboard``)
+    and with the spec's kubernetes.labels."""
+    labels = dict(sorted({**project.kubernetes_labels, "grafana_dashboard": "1",
+                          "app.kubernetes.io/managed-by": "obsgen"}.items()))
     items = [{"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": f"obsgen-dashboard-{service}-{kind}",
-                           "labels": {"grafana_dashboard": "1",
-                                      "app.kubernetes.io/managed-by": "obsgen"},
+                           "labels": labels,
                            "annotations": {"grafana_folder": FOLDER}},
               "data": {file_name(service, kind): to_json(data)}}
              for (service, kind), data in rendered.items()]
@@ -144,7 +146,7 @@ def render(project: Project) -> Output:
     artifacts += [
         Artifact(f"{PROVISIONING_DIR}/dashboards/obsgen.yaml", provider()),
         Artifact(f"{PROVISIONING_DIR}/datasources/obsgen.yaml", datasources(project)),
-        Artifact(CONFIGMAP_PATH, configmaps(rendered)),
+        Artifact(CONFIGMAP_PATH, configmaps(project, rendered)),
     ]
     panels = sum(len(d["panels"]) for d in rendered.values())
     return Output(artifacts=tuple(artifacts), notes=tuple(dict.fromkeys(notes)),

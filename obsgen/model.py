@@ -176,3 +176,4 @@ class Project:
     grafana: Grafana
     runbook_base_url: str
     extra_labels: Mapping[str, str] = field(default_factory=dict)
+    kubernetes_labels: Mapping[str, str] = field(default_factory=dict)  # on k8s objects

@@ -201,3 +201,21 @@ def one_of(choices: tuple[str, ...]) -> Check:
         return None if value in choices else f"{shown(value)} is not one of {', '.join(choices)}"
 
     return check
+
+
+_K8S_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_K8S_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def kubernetes_label_name(value: str) -> str | None:
+    """A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name."""
+    prefix, _, name_ = value.rpartition("/")
+    if _K8S_NAME.match(name_) and (not prefix or (len(prefix) <= 253 and _K8S_PREFIX.match(prefix))):
+        return None
+    return f"{shown(value)} is not a valid Kubernetes label key"
+
+
+def kubernetes_label_value(value: str) -> str | None:
+    if value == "" or _K8S_NAME.match(value):
+        return None
+    return f"{shown(value)} is not a valid Kubernetes label value (63 characters of A-Z a-z 0-9 - _ .)"

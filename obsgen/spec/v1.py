@@ -53,12 +53,14 @@ THRESHOLD_RANGES = {
 }
 MAX_OBJECTIVE = 99.999  # five nines: beyond it a 30d budget is seconds, not an alerting target
 MAX_MIN_REQUEST_RATE = 10_000.0
+# The runbook server of obsgen's stack (compose and stack/native/up publish it there).
+DEFAULT_RUNBOOK_BASE_URL = "http://127.0.0.1:8088/"
 
 
 def read_project(root: Node, source: str) -> Project | None:
     """Validate a whole spec; return the model, or None when any problem was recorded."""
-    root.check_keys(("apiVersion", "services", "alerting", "grafana", "runbooks", "labels"),
-                    required=("apiVersion", "services"))
+    root.check_keys(("apiVersion", "services", "alerting", "grafana", "runbooks", "labels",
+                     "kubernetes"), required=("apiVersion", "services"))
     version = root.get("apiVersion", str)
     if version is not None and version != API_VERSION:
         root.error("apiVersion", f"{version!r} is not supported (use {API_VERSION!r})")
@@ -67,18 +69,39 @@ def read_project(root: Node, source: str) -> Project | None:
     alerting = _read_alerting(root.child("alerting"), root)
     grafana = _read_grafana(root.child("grafana"), root)
     runbooks = root.child("runbooks")
-    runbook_base = "https://github.com/obsgen/obsgen/blob/main/build/runbooks/"
+    runbook_base = DEFAULT_RUNBOOK_BASE_URL
     if runbooks is not None:
         runbooks.check_keys(("base_url",))
         runbook_base = runbooks.get("base_url", str, runbook_base, checks.url) or runbook_base
     labels = _read_labels(root)
+    kubernetes_labels = _read_kubernetes_labels(root.child("kubernetes"))
     if alerting is not None:
         _check_objectives(slo_nodes, alerting.tiers)
     _check_label_collisions(root, labels, services)
     if root.reader.problems or alerting is None or grafana is None:
         return None
     return Project(source=source, services=tuple(services), alerting=alerting, grafana=grafana,
-                   runbook_base_url=runbook_base, extra_labels=labels)
+                   runbook_base_url=runbook_base, extra_labels=labels,
+                   kubernetes_labels=kubernetes_labels)
+
+
+def _read_kubernetes_labels(node: Node | None) -> dict[str, str]:
+    """Labels for the PrometheusRule and dashboard ConfigMap objects, e.g. the ``release``
+    label kube-prometheus-stack's rule selector matches."""
+    if node is None:
+        return {}
+    node.check_keys(("labels",))
+    labels = node.child("labels")
+    if labels is None:
+        return {}
+    found: dict[str, str] = {}
+    for key in labels.data:
+        value = labels.get(key, str, check=checks.kubernetes_label_value)
+        if problem := checks.kubernetes_label_name(key):
+            labels.error(key, problem)
+        elif value is not None:
+            found[key] = value
+    return found
 
 
 def _series_labels(convention: Convention) -> tuple[str, ...]:

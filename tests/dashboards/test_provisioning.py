@@ -71,3 +71,22 @@ def test_build_notes_and_counts_mention_dashboards(project: Any) -> None:
     assert result.counts["dashboards"] == 3
     assert result.counts["dashboard panels"] == sum(
         len(json.loads(v)["panels"]) for k, v in result.tree.items() if k.startswith("dashboards/"))
+
+
+def test_kubernetes_objects_carry_the_spec_labels() -> None:
+    text = default_spec_text() + "kubernetes:\n  labels: {release: kube-prometheus-stack}\n"
+    tree = build(load_text(text, "k8s.yaml")).tree
+    rule = yaml.safe_load(tree["kubernetes/prometheusrule-profiles.yaml"])
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert rule["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "obsgen"
+    for item in yaml.safe_load(tree["kubernetes/dashboards-configmap.yaml"])["items"]:
+        assert item["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        assert item["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_a_label_kubernetes_rejects_is_a_spec_error() -> None:
+    from obsgen.errors import SpecError
+
+    text = default_spec_text() + "kubernetes:\n  labels: {'bad key!': x}\n"
+    with pytest.raises(SpecError, match="not a valid Kubernetes label key"):
+        load_text(text, "k8s.yaml")
