@@ -43,25 +43,81 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="obsgen.yaml")
-@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
-def init(path: Path, force: bool) -> None:
-    """Write a commented starter spec to PATH (default ./obsgen.yaml).
+@click.argument("name", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default="obsgen.yaml", show_default=True, help="Where to write the spec.")
+@click.option("--from-prometheus", "prometheus_url",
+              help="Read what the service really exposes from this Prometheus.")
+@click.option("--selector", help="LABEL=VALUE that selects the service's series (default job=NAME).")
+@click.option("--demo", is_flag=True, help="Write the bundled spec of obsgen's demo service instead.")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+def init(name: str | None, output: Path, prometheus_url: str | None, selector: str | None,
+         demo: bool, force: bool) -> None:
+    """Write a commented starter spec for service NAME.
+
+    With --from-prometheus it asks Prometheus what the service exposes and writes the matching
+    preset, how its metrics arrive, the signals it has beyond the preset and its real bucket
+    bounds, so the spec builds with no query that finds no data.
 
     \b
     Example:
-      obsgen init specs/checkout.yaml && $EDITOR specs/checkout.yaml
+      obsgen init checkout
+      obsgen init --from-prometheus http://127.0.0.1:9090 --selector job=checkout
     """
-    from obsgen.spec import default_spec_text
+    from obsgen.init.starter import starter_spec
+    from obsgen.spec import default_spec_text, load_text
 
-    if path.exists() and not force:
-        raise ObsgenError(f"{path}: already exists (use --force to overwrite)")
+    if output.exists() and not force:
+        raise ObsgenError(f"{output}: already exists (use --force to overwrite)")
+    label_value = _selector(selector) if selector else None
+    service = _service_name(name or (label_value[1] if label_value else "my-service"))
+    if demo:
+        text = default_spec_text()
+    elif prometheus_url:
+        text = starter_spec(service, label_value or ("job", service),
+                            _discover(prometheus_url, label_value or ("job", service)))
+    else:
+        text = starter_spec(service, label_value)
+    load_text(text, output.name)  # a starter spec that does not validate is obsgen's bug
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(default_spec_text(), encoding="utf-8")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ObsgenError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    click.echo(f"wrote {path}; edit it, then run `obsgen validate -c {path}`")
+        raise ObsgenError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}; edit it, then run `obsgen validate -c {output}`")
+
+
+def _selector(text: str) -> tuple[str, str]:
+    label, sep, value = text.partition("=")
+    if not sep or not label.strip() or not value.strip():
+        raise ObsgenError(f"--selector {text!r}: expected LABEL=VALUE, e.g. job=checkout")
+    return label.strip(), value.strip().strip('"')
+
+
+def _service_name(text: str) -> str:
+    """A valid spec service name from a job name (lowercase, digits and '-')."""
+    import re
+
+    name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    if not name or not name[0].isalpha():
+        name = f"svc-{name}".rstrip("-")
+    return name[:63]
+
+
+def _discover(url: str, selector: tuple[str, str]):  # type: ignore[no-untyped-def]
+    from obsgen.init.discover import NothingToDescribe, discover
+    from obsgen.verify.backends import BackendError, Http, Prometheus
+
+    label, value = selector
+    match = '{%s="%s"}' % (label, value.replace("\\", "\\\\").replace('"', '\\"'))
+    try:
+        series = Prometheus(Http(url)).series(match)
+    except BackendError as exc:
+        raise ObsgenError(f"--from-prometheus {url}: {exc}") from None
+    try:
+        return discover(series)
+    except NothingToDescribe as exc:
+        raise ObsgenError(f"--from-prometheus {url}: {label}={value!r}: {exc}") from None
 
 
 @main.command()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from obsgen import __version__
 from obsgen.cli import main
+from obsgen.spec import default_spec_text
 
 BAD_SPEC = "apiVersion: obsgen/v1\nservices:\n  - name: profiles\n    slos:\n      - name: x\n        type: latency\n        objective: 99\n        threshold_seconds: 0.3\n"
 
@@ -29,8 +31,7 @@ def test_build_without_arguments_uses_the_bundled_spec_and_summarises(runner: Cl
 
 def test_build_prefers_obsgen_yaml_in_the_working_directory(runner: CliRunner) -> None:
     with runner.isolated_filesystem():
-        assert runner.invoke(main, ["init"]).exit_code == 0
-        Path("obsgen.yaml").write_text(Path("obsgen.yaml").read_text().replace("name: profiles", "name: catalog", 1))
+        assert runner.invoke(main, ["init", "catalog"]).exit_code == 0
         result = runner.invoke(main, ["build"])
         assert result.exit_code == 0, result.output
         assert "spec: obsgen.yaml" in result.output
@@ -87,14 +88,37 @@ def test_validate_of_a_missing_file_exits_2(runner: CliRunner) -> None:
 
 def test_init_writes_a_valid_commented_spec_and_refuses_to_overwrite(runner: CliRunner) -> None:
     with runner.isolated_filesystem():
-        assert runner.invoke(main, ["init", "my.yaml"]).exit_code == 0
+        assert runner.invoke(main, ["init", "checkout", "-o", "my.yaml"]).exit_code == 0
         text = Path("my.yaml").read_text()
         assert text.count("\n#") + text.count("  #") > 10, "the starter spec explains itself"
         assert runner.invoke(main, ["validate", "-c", "my.yaml"]).exit_code == 0
-        again = runner.invoke(main, ["init", "my.yaml"])
+        again = runner.invoke(main, ["init", "checkout", "-o", "my.yaml"])
         assert again.exit_code == 2
         assert "already exists" in again.output
-        assert runner.invoke(main, ["init", "my.yaml", "--force"]).exit_code == 0
+        assert runner.invoke(main, ["init", "checkout", "-o", "my.yaml", "--force"]).exit_code == 0
+
+
+def test_init_writes_a_spec_for_the_users_service_not_a_copy_of_the_demo(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["init", "Checkout_API"]).exit_code == 0
+        spec = yaml.safe_load(Path("obsgen.yaml").read_text())
+        (service,) = spec["services"]
+        assert service["name"] == "checkout-api"
+        assert service["selector"] == {"label": "job", "value": "checkout-api"}
+        assert "kpis" not in service and "labels" not in spec and "runbooks" not in spec
+        assert "profiles" not in Path("obsgen.yaml").read_text()
+
+
+def test_init_demo_writes_the_bundled_spec(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["init", "--demo", "-o", "demo.yaml"]).exit_code == 0
+        assert Path("demo.yaml").read_text() == default_spec_text()
+
+
+@pytest.mark.parametrize("selector", ["job", "=x", "job="])
+def test_init_rejects_a_selector_that_is_not_label_equals_value(runner: CliRunner, selector: str) -> None:
+    result = runner.invoke(main, ["init", "--selector", selector])
+    assert result.exit_code == 2 and "expected LABEL=VALUE" in result.output
 
 
 def test_an_unwritable_output_directory_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:

@@ -139,3 +139,34 @@ def test_a_burst_of_errors_fires_the_availability_page(live: tuple[Path, Prometh
     wait = parse_duration(rule["for"]) + 60
     _wait(lambda: prom.query(f'ALERTS{{alertname="{PAGE}", alertstate="firing", service="orders"}}'),
           wait, f"{PAGE} to fire")
+
+
+def test_a_discovered_spec_matches_the_instrumentation_and_finds_data(
+        live: tuple[Path, PrometheusServer, dict[str, bytes]], tmp_path: Path) -> None:
+    spec, prom, tree = live
+    _wait(lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)), 60,
+          "the recording rules")
+    runner = CliRunner()
+    out = tmp_path / "discovered.yaml"
+    result = runner.invoke(main, ["init", "--from-prometheus", prom.url, "--selector", "job=orders",
+                                  "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    discovered = load_file(out).services[0]
+    assert discovered.convention.name == load_file(spec).services[0].convention.name
+    assert discovered.convention.buckets == load_file(spec).services[0].convention.buckets
+    assert not discovered.pushed
+    result = runner.invoke(main, ["verify", "-c", str(out), "--prometheus", prom.url,
+                                  "--rate-interval", "1m", "--json"])
+    rows = json.loads(result.output)["results"]
+    assert not [r for r in rows if r["status"] in ("no data", "error")], result.output
+    assert result.exit_code == 0
+
+
+def test_discovery_of_a_selector_without_request_metrics_is_a_clear_error(
+        live: tuple[Path, PrometheusServer, dict[str, bytes]], tmp_path: Path) -> None:
+    _, prom, _ = live
+    result = CliRunner().invoke(main, ["init", "--from-prometheus", prom.url, "--selector",
+                                       "job=nobody", "-o", str(tmp_path / "x.yaml")])
+    assert result.exit_code == 2
+    assert "none of the known request metrics" in result.output
+    assert not (tmp_path / "x.yaml").exists()

@@ -1,0 +1,1 @@
+"""`obsgen init`: starter specs, written for the user's service rather than copied from the demo."""
