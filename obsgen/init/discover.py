@@ -5,7 +5,7 @@ bounds. A pure function of the series found, so the same facts always give the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from obsgen import conventions
@@ -41,7 +41,7 @@ def _bounds(series: Iterable[Series], bucket: str) -> tuple[float, ...]:
     return tuple(sorted(found))
 
 
-def _preset(names: set[str], series: list[Series]) -> Convention:
+def _preset(names: set[str], series: Sequence[Series]) -> Convention:
     """The preset whose request metrics, with their route label, the service has."""
     for preset in conventions.PRESETS.values():
         if preset.requests_counter in names and preset.bucket() in names and any(
@@ -52,7 +52,7 @@ def _preset(names: set[str], series: list[Series]) -> Convention:
     raise NothingToDescribe(f"none of the known request metrics ({known}) has series")
 
 
-def discover(series: list[Series]) -> Discovered:
+def discover(series: Sequence[Series]) -> Discovered:
     names = {s.get("__name__", "") for s in series}
     preset = _preset(names, series)
     pushed = conventions.UP_METRIC not in names and conventions.TARGET_INFO_METRIC in names
