@@ -36,6 +36,9 @@ def build(project: Project) -> BuildResult:
         notes.extend(output.notes)
         for key, value in output.counts.items():
             counts[key] = counts.get(key, 0) + value
+    from obsgen.verify.collect import SERVICES_FILE, services_file
+
+    artifacts.append(Artifact(SERVICES_FILE, services_file(project)))
     return BuildResult(render_tree(artifacts, project.source), tuple(notes), counts)
 
 

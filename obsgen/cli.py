@@ -183,6 +183,8 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
 
 @main.command()
 @click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
+@click.option("--build", "build_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Verify this already-built output directory instead of building from a spec.")
 @click.option("--prometheus", "prometheus_url", required=True, help="Prometheus base URL.")
 @click.option("--loki", "loki_url", help="Loki base URL (log panels are skipped without it).")
 @click.option("--tempo", "tempo_url", help="Tempo base URL (trace panels are skipped without it).")
@@ -191,8 +193,9 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
 @click.option("--rate-interval", default="5m", show_default=True,
               help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_url: str | None,
-           alertmanager_url: str | None, rate_interval: str, as_json: bool) -> None:
+def verify(spec: Path | None, build_dir: Path | None, prometheus_url: str, loki_url: str | None,
+           tempo_url: str | None, alertmanager_url: str | None, rate_interval: str,
+           as_json: bool) -> None:
     """Run every dashboard and rule query against live backends; exit 1 if any lacks data.
 
     "empty" means the series exist but no sample matches now (a 5xx panel on a healthy
@@ -201,24 +204,25 @@ def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_u
     \b
     Example:
       obsgen verify --prometheus http://127.0.0.1:9090 --loki http://127.0.0.1:3100
+      obsgen verify --build deployed/ --prometheus http://127.0.0.1:9090
     """
-    from obsgen.build import build as run_build
     from obsgen.verify import report
     from obsgen.verify.backends import BackendError, Http, Loki, Prometheus, Tempo
     from obsgen.verify.collect import collect
     from obsgen.verify.run import FAILURES, Backends, rule_health, run_query
 
-    project = _load(spec)
+    if spec is not None and build_dir is not None:
+        raise ObsgenError("give either -c SPEC or --build DIR, not both")
+    services, tree = _verified_tree(spec, build_dir)
     backends = Backends(Prometheus(Http(prometheus_url)),
                         Loki(Http(loki_url)) if loki_url else None,
                         Tempo(Http(tempo_url)) if tempo_url else None, rate_interval)
-    tree = run_build(project).tree
-    queries = collect(project, tree)
+    queries = collect(services, tree)
     results = [run_query(backends, query) for query in queries]
     if alertmanager_url:
         from obsgen.verify import alertmanager
 
-        results += alertmanager.check(project, tree.get("alertmanager/alertmanager.yml", b""),
+        results += alertmanager.check(services, tree.get("alertmanager/alertmanager.yml", b""),
                                       Http(alertmanager_url))
     try:
         results += rule_health(backends.prometheus)
@@ -227,6 +231,27 @@ def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_u
     click.echo(report.as_json(results) if as_json else report.table(results))
     if any(r.status in FAILURES for r in results):
         sys.exit(1)
+
+
+def _verified_tree(spec: Path | None, build_dir: Path | None):  # type: ignore[no-untyped-def]
+    """The services and build tree to verify: read from a build directory, or built in memory
+    from the spec (the bundled demo spec is named, so a forgotten -c does not pass silently)."""
+    from obsgen.build import build as run_build
+    from obsgen.verify.collect import scopes, scopes_from
+    from obsgen.writer import read_tree
+
+    if build_dir is not None:
+        if not build_dir.is_dir():
+            raise ObsgenError(f"{build_dir}: no such directory")
+        tree = read_tree(build_dir)
+        try:
+            return scopes_from(tree), tree
+        except ValueError as exc:
+            raise ObsgenError(f"{build_dir}: {exc}") from None
+    project = _load(spec)
+    if _spec_path(spec) is None:
+        click.echo("note: no -c and no ./obsgen.yaml: verifying the bundled demo spec", err=True)
+    return scopes(project), run_build(project).tree
 
 
 @main.command()

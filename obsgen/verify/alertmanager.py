@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from obsgen import conventions as names
-from obsgen.model import Project
+from obsgen.verify.collect import Scope
 from obsgen.verify.backends import BackendError, Http
 from obsgen.verify.run import DATA, ERROR, Result
 
@@ -58,7 +58,7 @@ def receivers_for(route: dict[str, Any], labels: dict[str, str], parent: str = "
     return reached or [receiver]
 
 
-def check(project: Project, generated: bytes, http: Http) -> list[Result]:
+def check(services: list[Scope], generated: bytes, http: Http) -> list[Result]:
     """Per service and severity: the receiver the live config reaches vs the generated one."""
     try:
         status = http.get("/api/v2/status")
@@ -78,13 +78,12 @@ def check(project: Project, generated: bytes, http: Http) -> list[Result]:
         ]
     wanted = yaml.safe_load(generated) or {}
     results = []
-    for service in project.services:
+    for service in services:
         for severity in ("page", "ticket"):
             labels = {
+                **service.alert_labels,
                 names.SEVERITY_LABEL: severity,
-                names.SERVICE_LABEL: service.name,
                 "alertname": "ObsgenVerify",
-                **project.extra_labels,
             }
             expected = receivers_for(wanted.get("route") or {}, labels)
             reached = receivers_for(live.get("route") or {}, labels)

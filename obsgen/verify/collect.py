@@ -1,18 +1,59 @@
 """Every query a build contains: dashboard panel targets and rule expressions, with their place.
 
-Reads the in-memory build tree, so `obsgen verify` checks exactly what `obsgen build` writes.
+Reads a build tree (in memory from the spec, or a deployed build directory), so `obsgen verify`
+checks exactly what `obsgen build` wrote. A build names its services in ``services.json``, so a
+directory can be verified without the spec that made it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from obsgen.model import Project, Service
+from obsgen.conventions import SERVICE_LABEL
+from obsgen.model import Project, Selector
+
+SERVICES_FILE = "services.json"  # what verify needs of each service, written by every build
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What verify needs of a service: its name (file names) and selector ($service, and which
+    series must exist for a query to have data)."""
+
+    name: str
+    selector: Selector
+    alert_labels: Mapping[str, str] = field(default_factory=dict)  # on every alert it raises
+
+
+def scopes(project: Project) -> list[Scope]:
+    return [Scope(s.name, s.selector, {**project.extra_labels, SERVICE_LABEL: s.name})
+            for s in project.services]
+
+
+def services_file(project: Project) -> dict[str, Any]:
+    """The ``services.json`` artifact: the scopes, so `verify --build DIR` needs no spec."""
+    return {"services": [{"name": s.name, "alert_labels": dict(s.alert_labels),
+                          "selector": {"label": s.selector.label, "value": s.selector.value}}
+                         for s in scopes(project)]}
+
+
+def scopes_from(tree: dict[str, bytes]) -> list[Scope]:
+    """The scopes a build directory names; ValueError when it is not an obsgen build."""
+    if SERVICES_FILE not in tree:
+        raise ValueError(f"no {SERVICES_FILE}: not a directory written by `obsgen build`")
+    try:
+        data = json.loads(tree[SERVICES_FILE])
+        return [Scope(str(s["name"]), Selector(str(s["selector"]["label"]), str(s["selector"]["value"])),
+                      {str(k): str(v) for k, v in s["alert_labels"].items()})
+                for s in data["services"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{SERVICES_FILE} is not what obsgen writes ({exc})") from None
 
 _BACKEND_BY_TYPE = {"prometheus": "prometheus", "loki": "loki", "tempo": "tempo"}
 
@@ -25,7 +66,7 @@ class Query:
     item: str  # panel title or rule name
     backend: str  # prometheus | loki | tempo
     text: str
-    service: Service
+    service: Scope
     variables: tuple[dict[str, Any], ...] = ()  # the dashboard's templating list
 
 
@@ -45,7 +86,7 @@ def _backend(datasource: Any, variables: dict[str, str]) -> str | None:
     return None
 
 
-def dashboard_queries(dashboard: dict[str, Any], service: Service) -> Iterator[Query]:
+def dashboard_queries(dashboard: dict[str, Any], service: Scope) -> Iterator[Query]:
     templating = tuple(dashboard.get("templating", {}).get("list", []))
     datasource_vars = {v["name"]: _BACKEND_BY_TYPE.get(v.get("query", ""), "")
                        for v in templating if v.get("type") == "datasource"}
@@ -60,17 +101,17 @@ def dashboard_queries(dashboard: dict[str, Any], service: Service) -> Iterator[Q
                         service, templating)
 
 
-def rule_queries(rule_file: dict[str, Any], path: str, service: Service) -> Iterator[Query]:
+def rule_queries(rule_file: dict[str, Any], path: str, service: Scope) -> Iterator[Query]:
     for group in rule_file.get("groups", []):
         for rule in group.get("rules", []):
             name = rule.get("alert") or rule.get("record") or "?"
             yield Query(path, name, "prometheus", rule["expr"], service)
 
 
-def collect(project: Project, tree: dict[str, bytes]) -> list[Query]:
+def collect(services: list[Scope], tree: dict[str, bytes]) -> list[Query]:
     """Queries of every service's dashboards and rule files in a build tree."""
     queries: list[Query] = []
-    for service in project.services:
+    for service in services:
         for path, content in tree.items():
             name = path.rsplit("/", 1)[-1]
             if not name.startswith(f"{service.name}-") and not name.startswith(f"{service.name}."):

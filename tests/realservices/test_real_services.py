@@ -114,7 +114,7 @@ def test_verify_finds_data_for_every_panel_and_rule(live: tuple[Path, Prometheus
           "the recording rules")
     result = CliRunner().invoke(main, ["verify", "-c", str(spec), "--prometheus", prom.url,
                                        "--rate-interval", "1m", "--json"])
-    rows = json.loads(result.output)["results"]
+    rows = json.loads(result.stdout)["results"]
     failures = [(r["source"], r["item"], r["status"], r["detail"]) for r in rows
                 if r["status"] in ("no data", "error")]
     assert not failures, failures
@@ -157,7 +157,7 @@ def test_a_discovered_spec_matches_the_instrumentation_and_finds_data(
     assert not discovered.pushed
     result = runner.invoke(main, ["verify", "-c", str(out), "--prometheus", prom.url,
                                   "--rate-interval", "1m", "--json"])
-    rows = json.loads(result.output)["results"]
+    rows = json.loads(result.stdout)["results"]
     assert not [r for r in rows if r["status"] in ("no data", "error")], result.output
     assert result.exit_code == 0
 

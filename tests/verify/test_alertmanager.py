@@ -10,6 +10,7 @@ from obsgen.build import build
 from obsgen.spec import load_file
 from obsgen.verify.alertmanager import check, receivers_for
 from obsgen.verify.backends import Http
+from obsgen.verify.collect import scopes
 from obsgen.verify.run import DATA, ERROR
 from tests.harness.processes import alertmanager, free_port
 
@@ -36,7 +37,7 @@ def test_route_tree_walk_follows_matchers_order_and_continue() -> None:
 def test_generated_config_routes_as_generated(tmp_path: Path) -> None:
     project = load_file(None)
     with alertmanager(tmp_path / "am", _generated().decode()) as am:
-        results = check(project, _generated(), Http(am.url))
+        results = check(scopes(project), _generated(), Http(am.url))
     assert [r.status for r in results] == [DATA, DATA], results
     assert "routed to page" in results[0].detail and "routed to ticket" in results[1].detail
 
@@ -46,7 +47,7 @@ def test_a_config_that_pages_nobody_is_an_error(tmp_path: Path) -> None:
         {"route": {"receiver": "ticket"}, "receivers": [{"name": "ticket"}]}
     )
     with alertmanager(tmp_path / "am", everything_to_tickets) as am:
-        results = check(load_file(None), _generated(), Http(am.url))
+        results = check(scopes(load_file(None)), _generated(), Http(am.url))
     page = [r for r in results if "severity=page" in r.item]
     assert [r.status for r in page] == [ERROR]
     assert "routed to ticket, the generated config routes to page" in page[0].detail
@@ -54,6 +55,6 @@ def test_a_config_that_pages_nobody_is_an_error(tmp_path: Path) -> None:
 
 def test_unreachable_alertmanager_is_one_error() -> None:
     results = check(
-        load_file(None), _generated(), Http(f"http://127.0.0.1:{free_port()}", timeout=2)
+        scopes(load_file(None)), _generated(), Http(f"http://127.0.0.1:{free_port()}", timeout=2)
     )
     assert [r.status for r in results] == [ERROR]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from obsgen.spec import load_file
-from obsgen.verify.collect import Query
+from obsgen.verify.collect import Query, scopes
 from obsgen.verify.variables import resolve, undefined_variables
 
 
 @pytest.mark.parametrize("builtin", ["$__rate_interval", "$__interval", "${__range}", "$__auto"])
 def test_builtin_intervals_become_the_rate_interval(builtin: str) -> None:
-    service = load_file(None).services[0]
+    service = scopes(load_file(None))[0]
     query = Query(
         "d", "p", "loki", f'sum(count_over_time({{service="$service"}}[{builtin}]))', service
     )

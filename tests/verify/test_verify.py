@@ -16,7 +16,7 @@ from obsgen.cli import main
 from obsgen.conventions import OTEL
 from obsgen.spec import load_file
 from obsgen.verify.backends import Http, Prometheus
-from obsgen.verify.collect import Query
+from obsgen.verify.collect import Query, scopes
 from obsgen.verify.run import DATA, EMPTY, ERROR, NO_DATA, Backends, run_query
 from tests.harness.processes import PrometheusServer, free_port, prometheus
 
@@ -56,7 +56,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]
 
 
 def query(text: str) -> Query:
-    return Query("test", "panel", "prometheus", text, load_file(None).services[0])
+    return Query("test", "panel", "prometheus", text, scopes(load_file(None))[0])
 
 
 def backends(prom: PrometheusServer) -> Backends:
@@ -85,7 +85,8 @@ def test_each_query_is_classified(live: PrometheusServer, description: str, text
 
 def test_verify_cli_runs_every_rule_and_reports_json(live: PrometheusServer) -> None:
     result = CliRunner().invoke(main, ["verify", "--prometheus", live.url, "--rate-interval", "1m", "--json"])
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
+    assert "verifying the bundled demo spec" in result.stderr
     expected_rules = sum(1 for path, content in build(load_file(None)).tree.items()
                          if path.startswith("prometheus/rules/") for line in content.decode().splitlines()
                          if line.lstrip().startswith(("- record:", "- alert:")))
@@ -107,3 +108,28 @@ def test_verify_exits_1_and_names_the_failure_when_prometheus_is_unreachable() -
     result = CliRunner().invoke(main, ["verify", "--prometheus", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code == 1
     assert "error" in result.output and "FAILED" in result.output
+
+
+def test_verify_build_checks_a_built_directory_without_the_spec(live: PrometheusServer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "deployed"
+    assert runner.invoke(main, ["build", "-o", str(out)]).exit_code == 0
+    from_dir = runner.invoke(main, ["verify", "--build", str(out), "--prometheus", live.url,
+                                    "--rate-interval", "1m", "--json"])
+    from_spec = runner.invoke(main, ["verify", "--prometheus", live.url, "--rate-interval", "1m",
+                                     "--json"])
+    rows = json.loads(from_dir.stdout)["results"]
+    assert [(r["source"], r["item"]) for r in rows] == \
+        [(r["source"], r["item"]) for r in json.loads(from_spec.stdout)["results"]]
+    assert "bundled demo spec" not in from_dir.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--build", "{tmp}/nowhere"], "no such directory"),
+    (["--build", "{tmp}"], "not a directory written by `obsgen build`"),
+    (["--build", "{tmp}", "-c", "x.yaml"], "either -c SPEC or --build DIR"),
+], ids=["a missing directory", "a directory obsgen did not write", "both a spec and a build"])
+def test_verify_build_refuses_what_it_cannot_verify(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["verify", "--prometheus", "http://127.0.0.1:9",
+                                       *[a.format(tmp=tmp_path) for a in args]])
+    assert result.exit_code == 2 and message in result.output, result.output
