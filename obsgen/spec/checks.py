@@ -148,6 +148,8 @@ def route_regex(value: str) -> str | None:
         return problem
     if len(value) > MAX_REGEX:
         return f"must be at most {MAX_REGEX} characters"
+    if '"' in value:
+        return f"{shown(value)} must not contain '\"' (no route template holds one)"
     if "\\C" in value or "(?<" in value:
         return f"{shown(value)} uses syntax Go's regexp lacks (\\C, (?<name>...))"
     compiled = _re2(value)

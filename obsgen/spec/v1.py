@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import fields
 from typing import Any
@@ -86,17 +87,24 @@ def _series_labels(convention: Convention) -> tuple[str, ...]:
 
 
 def _check_objectives(slo_nodes: list[tuple[Node, Slo]], tiers: tuple[Tier, ...]) -> None:
-    """Every enabled tier must be able to fire: its error-ratio threshold (burn rate x error
-    budget) below 100 %. A 1 % objective leaves a 99 % budget that no 14.4x burn can reach."""
+    """Every enabled tier must page a full outage within its long window: the minutes until the
+    window's error ratio crosses the tier's threshold (burn rate x error budget), plus `for`.
+    A 1 % objective leaves a 99 % budget that no 14.4x burn can ever reach."""
     for node, slo in slo_nodes:
         for tier in tiers:
-            rate = tier.burn_rate(slo.period_seconds, int(parse_duration(tier.long_window)))
-            if rate * slo.error_budget_ratio >= 1:
-                lowest = 100 * (1 - 1 / rate)
-                node.error("objective", f"{slo.objective_percent:g} is too low for the {tier.name} "
-                           f"tier (burn rate {rate:g}), which could never fire: use at least "
-                           f"{lowest:.4g} or disable the tier")
-                break
+            window = math.ceil(parse_duration(tier.long_window) / 60)
+            wait = math.ceil(parse_duration(tier.for_) / 60)
+            rate = tier.burn_rate(slo.period_seconds, window * 60)
+            threshold = rate * slo.error_budget_ratio
+            if window - wait - 1 <= 0 or (threshold < 1 and
+                                          math.ceil(threshold * window) + wait + 1 <= window):
+                continue  # a `for` as long as the window is reported at the tier's `for`
+            lowest = math.ceil(100_000 * (1 - (window - wait - 1) / (window * rate))) / 1000
+            node.error("objective", f"{slo.objective_percent:g} is too low for the {tier.name} "
+                       f"tier (burn rate {rate:g}, for {tier.for_}): a full outage would not "
+                       f"fire it within its {tier.long_window} window; use at least {lowest:g} "
+                       "or disable the tier")
+            break
 
 
 def _check_label_collisions(root: Node, labels: dict[str, str], services: list[Service]) -> None:
@@ -381,8 +389,9 @@ def _for_check(long_window: str) -> checks.Check:
     def check(value: str) -> str | None:
         if problem := checks.duration(value):
             return problem
-        if parse_duration(value) > parse_duration(long_window):
-            return f"{value!r} must be at most the tier's long window {long_window}"
+        if parse_duration(value) + 60 > parse_duration(long_window):
+            return (f"{value!r} must be at least a minute shorter than the tier's long window "
+                    f"{long_window}, or a full outage could not fire it within the window")
         return None
 
     return check
