@@ -16,6 +16,7 @@ from obsgen.cli import main
 from obsgen.spec import default_spec_text
 
 BASE = yaml.safe_load(default_spec_text())
+MANIFEST = '{"files": ["previous.yaml"]}\n'  # a previous build's file, replaceable
 ERROR_LINE = re.compile(r"^error: spec\.yaml(:\d+)?( .+?)?: .+$")
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
                  st.text(max_size=8), st.lists(st.integers(), max_size=2),
@@ -69,7 +70,7 @@ def run_build(tmp: Path, text: str) -> tuple[int, str, dict[str, bytes]]:
 def test_a_mutated_spec_builds_or_fails_cleanly(tmp_path_factory: Any, text: str) -> None:
     tmp = tmp_path_factory.mktemp("fuzz")
     (tmp / "out").mkdir()
-    (tmp / "out" / ".obsgen").write_text("")
+    (tmp / "out" / ".obsgen").write_text(MANIFEST)
     (tmp / "out" / "previous.yaml").write_text("kept")
     code, output, tree = run_build(tmp, text)
     assert code in (0, 2), output
@@ -77,7 +78,7 @@ def test_a_mutated_spec_builds_or_fails_cleanly(tmp_path_factory: Any, text: str
         assert output.strip(), "an error must say something"
         for line in output.strip().splitlines():
             assert ERROR_LINE.match(line), line
-        assert tree == {"out/.obsgen": b"", "out/previous.yaml": b"kept"}
+        assert tree == {"out/.obsgen": MANIFEST.encode(), "out/previous.yaml": b"kept"}
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
