@@ -40,7 +40,8 @@ _CUSTOM_CONVENTION_KEYS = ("preset", "duration_histogram", "buckets", "requests_
 
 
 def _ratio(value: float) -> str | None:
-    return checks.number_in(0.0001, 1)(value)
+    """A ratio threshold: alerts fire above it, so 1 (100 %) could never be exceeded."""
+    return checks.number_in(0.0001, 0.99)(value)
 
 
 # Sane ranges of the symptom thresholds: wide for any real service, narrow enough that the

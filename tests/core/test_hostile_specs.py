@@ -84,6 +84,20 @@ REJECTED = [
     ("a webhook url that is not http",
      edit("      name: page\n", "      name: page\n      webhook_configs: [{url: 'ftp://x'}]\n"),
      "webhook_configs[0].url", "http(s)"),
+    ("a webhook max_alerts that is not an integer",
+     edit("      name: page\n", "      name: page\n      webhook_configs: [{url: 'http://h', "
+          "max_alerts: x}]\n"), "webhook_configs[0].max_alerts", "must be an integer"),
+    ("an http_config key Alertmanager does not know",
+     edit("      name: page\n", "      name: page\n      webhook_configs: [{url: 'http://h', "
+          "http_config: {nope: 1}}]\n"), "http_config.nope", "unknown key"),
+    ("an email smarthost without a port",
+     edit("      name: page\n", "      name: page\n      email_configs: [{to: a@b.c, from: x@y.z, "
+          "smarthost: smtp}]\n"), "email_configs[0].smarthost", "host:port"),
+    ("a receiver kind Alertmanager 0.25 lacks",
+     edit("      name: page\n", "      name: page\n      msteams_configs: [{webhook_url: 'https://x'}]\n"),
+     "receivers.page.msteams_configs", "unknown key"),
+    ("a threshold ratio of 100 percent that no alert can exceed",
+     edit(THRESHOLDS, THRESHOLDS + "      cpu_ratio: 1\n"), "thresholds.cpu_ratio", "0.99]"),
     ("a tier's for beyond Prometheus's range",
      edit(POLICY, POLICY + "  tiers:\n    page-fast: {for: 999999999999y}\n"),
      "tiers.page-fast.for", "longer than Prometheus accepts"),
