@@ -13,8 +13,9 @@ import click
 from obsgen import __version__
 from obsgen.errors import ObsgenError
 
-SPEC_HELP = ("Spec file. Default: ./obsgen.yaml if it exists, else the bundled spec of the "
-             "demo service.")
+SPEC_HELP = (
+    "Spec file. Default: ./obsgen.yaml if it exists, else the bundled spec of the demo service."
+)
 
 
 def _spec_path(spec: Path | None) -> Path | None:
@@ -80,18 +81,33 @@ def validate(spec: Path | None) -> None:
     """
     project = _load(spec)
     slos = sum(len(s.slos) for s in project.services)
-    click.echo(f"{_spec_path(spec) or project.source}: valid ({len(project.services)} services, "
-               f"{slos} SLOs)")
+    click.echo(
+        f"{_spec_path(spec) or project.source}: valid ({len(project.services)} services, "
+        f"{slos} SLOs)"
+    )
 
 
 @main.command()
 @click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default="build", show_default=True, help="Output directory (replaced atomically).")
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 listing the differences if DIR is not up to date.")
-@click.option("--force", is_flag=True,
-              help="Replace DIR even when it holds files obsgen did not write (they are deleted).")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="build",
+    show_default=True,
+    help="Output directory (replaced atomically).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 listing the differences if DIR is not up to date.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace DIR even when it holds files obsgen did not write (they are deleted).",
+)
 def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     """Generate dashboards, rules, alerts, tests, Alertmanager config and runbooks.
 
@@ -113,8 +129,10 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     if check:
         differences = diff_tree(result.tree, out_dir)
         if differences:
-            click.echo(f"{out_dir}/ is out of date with {project.source} "
-                       f"({len(differences)} files differ); run `obsgen build`:")
+            click.echo(
+                f"{out_dir}/ is out of date with {project.source} "
+                f"({len(differences)} files differ); run `obsgen build`:"
+            )
             for line in differences:
                 click.echo(f"  {line}")
             sys.exit(1)
@@ -130,13 +148,27 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
 @click.option("--prometheus", "prometheus_url", required=True, help="Prometheus base URL.")
 @click.option("--loki", "loki_url", help="Loki base URL (log panels are skipped without it).")
 @click.option("--tempo", "tempo_url", help="Tempo base URL (trace panels are skipped without it).")
-@click.option("--alertmanager", "alertmanager_url",
-              help="Alertmanager base URL: check page/ticket alerts reach the generated receivers.")
-@click.option("--rate-interval", default="5m", show_default=True,
-              help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).")
+@click.option(
+    "--alertmanager",
+    "alertmanager_url",
+    help="Alertmanager base URL: check page/ticket alerts reach the generated receivers.",
+)
+@click.option(
+    "--rate-interval",
+    default="5m",
+    show_default=True,
+    help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_url: str | None,
-           alertmanager_url: str | None, rate_interval: str, as_json: bool) -> None:
+def verify(
+    spec: Path | None,
+    prometheus_url: str,
+    loki_url: str | None,
+    tempo_url: str | None,
+    alertmanager_url: str | None,
+    rate_interval: str,
+    as_json: bool,
+) -> None:
     """Run every dashboard and rule query against live backends; exit 1 if any lacks data.
 
     "empty" means the series exist but no sample matches now (a 5xx panel on a healthy
@@ -153,17 +185,21 @@ def verify(spec: Path | None, prometheus_url: str, loki_url: str | None, tempo_u
     from obsgen.verify.run import FAILURES, Backends, rule_health, run_query
 
     project = _load(spec)
-    backends = Backends(Prometheus(Http(prometheus_url)),
-                        Loki(Http(loki_url)) if loki_url else None,
-                        Tempo(Http(tempo_url)) if tempo_url else None, rate_interval)
+    backends = Backends(
+        Prometheus(Http(prometheus_url)),
+        Loki(Http(loki_url)) if loki_url else None,
+        Tempo(Http(tempo_url)) if tempo_url else None,
+        rate_interval,
+    )
     tree = run_build(project).tree
     queries = collect(project, tree)
     results = [run_query(backends, query) for query in queries]
     if alertmanager_url:
         from obsgen.verify import alertmanager
 
-        results += alertmanager.check(project, tree.get("alertmanager/alertmanager.yml", b""),
-                                      Http(alertmanager_url))
+        results += alertmanager.check(
+            project, tree.get("alertmanager/alertmanager.yml", b""), Http(alertmanager_url)
+        )
     try:
         results += rule_health(backends.prometheus)
     except BackendError as exc:  # reported, not fatal: the queries above still count

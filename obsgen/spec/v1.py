@@ -34,9 +34,19 @@ PERIODS = ("28d", "30d")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RECEIVER_CONFIG_KEYS = tuple(sorted(receivers.KINDS))
-_CUSTOM_CONVENTION_KEYS = ("preset", "duration_histogram", "buckets", "requests_counter",
-                           "route_label", "method_label", "status_label", "duration_has_status",
-                           "unmatched_route", "active_requests", "runtime")
+_CUSTOM_CONVENTION_KEYS = (
+    "preset",
+    "duration_histogram",
+    "buckets",
+    "requests_counter",
+    "route_label",
+    "method_label",
+    "status_label",
+    "duration_has_status",
+    "unmatched_route",
+    "active_requests",
+    "runtime",
+)
 
 
 def _ratio(value: float) -> str | None:
@@ -59,8 +69,10 @@ MAX_MIN_REQUEST_RATE = 10_000.0
 
 def read_project(root: Node, source: str) -> Project | None:
     """Validate a whole spec; return the model, or None when any problem was recorded."""
-    root.check_keys(("apiVersion", "services", "alerting", "grafana", "runbooks", "labels"),
-                    required=("apiVersion", "services"))
+    root.check_keys(
+        ("apiVersion", "services", "alerting", "grafana", "runbooks", "labels"),
+        required=("apiVersion", "services"),
+    )
     version = root.get("apiVersion", str)
     if version is not None and version != API_VERSION:
         root.error("apiVersion", f"{version!r} is not supported (use {API_VERSION!r})")
@@ -79,8 +91,14 @@ def read_project(root: Node, source: str) -> Project | None:
     _check_label_collisions(root, labels, services)
     if root.reader.problems or alerting is None or grafana is None:
         return None
-    return Project(source=source, services=tuple(services), alerting=alerting, grafana=grafana,
-                   runbook_base_url=runbook_base, extra_labels=labels)
+    return Project(
+        source=source,
+        services=tuple(services),
+        alerting=alerting,
+        grafana=grafana,
+        runbook_base_url=runbook_base,
+        extra_labels=labels,
+    )
 
 
 def _series_labels(convention: Convention) -> tuple[str, ...]:
@@ -97,14 +115,18 @@ def _check_objectives(slo_nodes: list[tuple[Node, Slo]], tiers: tuple[Tier, ...]
             wait = math.ceil(parse_duration(tier.for_) / 60)
             rate = tier.burn_rate(slo.period_seconds, window * 60)
             threshold = rate * slo.error_budget_ratio
-            if window - wait - 1 <= 0 or (threshold < 1 and
-                                          math.ceil(threshold * window) + wait + 1 <= window):
+            if window - wait - 1 <= 0 or (
+                threshold < 1 and math.ceil(threshold * window) + wait + 1 <= window
+            ):
                 continue  # a `for` as long as the window is reported at the tier's `for`
             lowest = math.ceil(100_000 * (1 - (window - wait - 1) / (window * rate))) / 1000
-            node.error("objective", f"{slo.objective_percent:g} is too low for the {tier.name} "
-                       f"tier (burn rate {rate:g}, for {tier.for_}): a full outage would not "
-                       f"fire it within its {tier.long_window} window; use at least {lowest:g} "
-                       "or disable the tier")
+            node.error(
+                "objective",
+                f"{slo.objective_percent:g} is too low for the {tier.name} "
+                f"tier (burn rate {rate:g}, for {tier.for_}): a full outage would not "
+                f"fire it within its {tier.long_window} window; use at least {lowest:g} "
+                "or disable the tier",
+            )
             break
 
 
@@ -117,8 +139,11 @@ def _check_label_collisions(root: Node, labels: dict[str, str], services: list[S
     taken.update(label for s in services for label in _series_labels(s.convention))
     for key in labels:
         if key in taken:
-            node.error(key, f"{key!r} is a label of the services' own series (a selector or "
-                       "convention label); choose another name")
+            node.error(
+                key,
+                f"{key!r} is a label of the services' own series (a selector or "
+                "convention label); choose another name",
+            )
 
 
 def _read_labels(root: Node) -> dict[str, str]:
@@ -153,8 +178,10 @@ def _read_services(root: Node, slo_nodes: list[tuple[Node, Slo]]) -> list[Servic
 
 
 def _read_service(node: Node, slo_nodes: list[tuple[Node, Slo]]) -> Service | None:
-    node.check_keys(("name", "team", "selector", "convention", "slos", "limits", "thresholds",
-                     "kpis"), required=("name",))
+    node.check_keys(
+        ("name", "team", "selector", "convention", "slos", "limits", "thresholds", "kpis"),
+        required=("name",),
+    )
     name = node.get("name", str, check=checks.name)
     team = node.get("team", str, "unowned", checks.text) or "unowned"
     convention = _read_convention(node)
@@ -163,18 +190,30 @@ def _read_service(node: Node, slo_nodes: list[tuple[Node, Slo]]) -> Service | No
         sel.check_keys(("label", "value"))
         label = sel.get("label", str, "job", checks.user_label_name) or "job"
         if convention is not None and label in _series_labels(convention):
-            sel.error("label", f"{label!r} is a label of the convention's request metrics; "
-                      "the selector needs a label of its own (e.g. job)")
-        selector = Selector(label, sel.get("value", str, name or "", checks.selector_value)
-                            or name or "")
+            sel.error(
+                "label",
+                f"{label!r} is a label of the convention's request metrics; "
+                "the selector needs a label of its own (e.g. job)",
+            )
+        selector = Selector(
+            label, sel.get("value", str, name or "", checks.selector_value) or name or ""
+        )
     limits = _read_limits(node.child("limits"))
     thresholds = _read_thresholds(node.child("thresholds"))
     slos = _read_slos(node, convention, slo_nodes)
     kpis = _read_kpis(node)
     if name is None or convention is None or limits is None or thresholds is None:
         return None
-    return Service(name=name, selector=selector, convention=convention, team=team,
-                   slos=tuple(slos), limits=limits, thresholds=thresholds, kpis=tuple(kpis))
+    return Service(
+        name=name,
+        selector=selector,
+        convention=convention,
+        team=team,
+        slos=tuple(slos),
+        limits=limits,
+        thresholds=thresholds,
+        kpis=tuple(kpis),
+    )
 
 
 def _read_convention(node: Node) -> Convention | None:
@@ -212,11 +251,18 @@ def _read_convention(node: Node) -> Convention | None:
         overrides["duration_has_status"] = flag
     buckets = custom.get("buckets", list, None)
     if buckets is not None:
-        if not buckets or len(buckets) > 100 or not all(
+        if (
+            not buckets
+            or len(buckets) > 100
+            or not all(
                 isinstance(b, (int, float)) and not isinstance(b, bool) and 0 < b < 1e9
-                for b in buckets):
-            custom.error("buckets", "must be a list of 1 to 100 positive finite numbers "
-                         "(the histogram's le bounds)")
+                for b in buckets
+            )
+        ):
+            custom.error(
+                "buckets",
+                "must be a list of 1 to 100 positive finite numbers (the histogram's le bounds)",
+            )
         elif list(buckets) != sorted(set(buckets)):
             custom.error("buckets", "must be strictly increasing")
         else:
@@ -266,14 +312,17 @@ def _slo_kind_check(value: str) -> str | None:
     return None if value in kinds else f"unknown SLO type {value!r} (valid: {', '.join(kinds)})"
 
 
-def _read_slos(service: Node, convention: Convention | None,
-               slo_nodes: list[tuple[Node, Slo]]) -> list[Slo]:
+def _read_slos(
+    service: Node, convention: Convention | None, slo_nodes: list[tuple[Node, Slo]]
+) -> list[Slo]:
     slos: list[Slo] = []
     seen: dict[str, int] = {}
     kinds: dict[str, int] = {}
     for node, _ in service.items("slos"):
-        node.check_keys(("name", "type", "objective", "period", "threshold_seconds", "routes",
-                         "description"), required=("name", "type", "objective"))
+        node.check_keys(
+            ("name", "type", "objective", "period", "threshold_seconds", "routes", "description"),
+            required=("name", "type", "objective"),
+        )
         name = node.get("name", str, check=checks.name)
         if name is not None:
             if name in seen:
@@ -282,39 +331,76 @@ def _read_slos(service: Node, convention: Convention | None,
         kind_text = node.get("type", str, check=_slo_kind_check)
         if kind_text is not None:
             if kind_text in kinds:
-                node.error("type", f"a service has at most one {kind_text} SLO (its dashboards "
-                           f"and Grafana alert rules are keyed by type); first at line "
-                           f"{kinds[kind_text]}")
+                node.error(
+                    "type",
+                    f"a service has at most one {kind_text} SLO (its dashboards "
+                    f"and Grafana alert rules are keyed by type); first at line "
+                    f"{kinds[kind_text]}",
+                )
                 kind_text = None
             else:
                 kinds[kind_text] = node.line_of("type")
-        objective = node.get("objective", float, check=lambda v: None if 0 < v < 100
-                             and v <= MAX_OBJECTIVE else f"{v:g} must be a percentage in "
-                             f"(0, 100), at most {MAX_OBJECTIVE:g}, e.g. 99.9")
-        period = node.get("period", str, "30d", lambda v: None if v in PERIODS
-                          else f"{v!r} is not a supported compliance period (valid: {', '.join(PERIODS)})")
+        objective = node.get(
+            "objective",
+            float,
+            check=lambda v: (
+                None
+                if 0 < v < 100 and v <= MAX_OBJECTIVE
+                else f"{v:g} must be a percentage in (0, 100), at most {MAX_OBJECTIVE:g}, e.g. 99.9"
+            ),
+        )
+        period = node.get(
+            "period",
+            str,
+            "30d",
+            lambda v: (
+                None
+                if v in PERIODS
+                else f"{v!r} is not a supported compliance period (valid: {', '.join(PERIODS)})"
+            ),
+        )
         routes = node.get("routes", str, None, checks.route_regex)
         description = node.get("description", str, "", checks.text) or ""
         threshold = None
         if kind_text == SloKind.LATENCY.value:
-            threshold = node.get("threshold_seconds", float,
-                                 check=checks.number_in(0, 1e9, "s", low_open=True))
+            threshold = node.get(
+                "threshold_seconds", float, check=checks.number_in(0, 1e9, "s", low_open=True)
+            )
             if "threshold_seconds" not in node.data:
-                node.reader.error(node.data.line, node.sub_path("threshold_seconds"),
-                                  "is required for a latency SLO")
-            elif threshold is not None and convention is not None and threshold not in convention.buckets:
+                node.reader.error(
+                    node.data.line,
+                    node.sub_path("threshold_seconds"),
+                    "is required for a latency SLO",
+                )
+            elif (
+                threshold is not None
+                and convention is not None
+                and threshold not in convention.buckets
+            ):
                 bounds = ", ".join(conventions.format_bound(b) for b in convention.buckets)
-                node.error("threshold_seconds", f"{threshold:g} is not a bucket bound of "
-                           f"{convention.duration_histogram} (valid: {bounds})")
+                node.error(
+                    "threshold_seconds",
+                    f"{threshold:g} is not a bucket bound of "
+                    f"{convention.duration_histogram} (valid: {bounds})",
+                )
                 threshold = None
         elif "threshold_seconds" in node.data and kind_text is not None:
             node.error("threshold_seconds", "only applies to latency SLOs")
-        if None in (name, kind_text, objective, period) or (kind_text == "latency" and threshold is None):
+        if None in (name, kind_text, objective, period) or (
+            kind_text == "latency" and threshold is None
+        ):
             continue
         assert name and kind_text and objective and period
-        slo = Slo(name=name, kind=SloKind(kind_text), objective_percent=objective, period=period,
-                  period_seconds=int(parse_duration(period)), threshold_seconds=threshold,
-                  route_regex=routes, description=description)
+        slo = Slo(
+            name=name,
+            kind=SloKind(kind_text),
+            objective_percent=objective,
+            period=period,
+            period_seconds=int(parse_duration(period)),
+            threshold_seconds=threshold,
+            route_regex=routes,
+            description=description,
+        )
         slos.append(slo)
         slo_nodes.append((node, slo))
     return slos
@@ -336,52 +422,94 @@ def _read_kpis(service: Node) -> list[Kpi]:
 def _read_alerting(node: Node | None, root: Node) -> Alerting | None:
     if node is None:
         return _default_alerting()
-    node.check_keys(("policy", "tiers", "min_request_rate", "receivers", "mute_windows",
-                     "group_wait", "group_interval", "repeat_interval"))
+    node.check_keys(
+        (
+            "policy",
+            "tiers",
+            "min_request_rate",
+            "receivers",
+            "mute_windows",
+            "group_wait",
+            "group_interval",
+            "repeat_interval",
+        )
+    )
     policies = policy.available()
-    policy_name = node.get("policy", str, "sre-workbook", lambda v: None if v in policies
-                           else f"unknown policy {v!r} (valid: {', '.join(policies)})")
+    policy_name = node.get(
+        "policy",
+        str,
+        "sre-workbook",
+        lambda v: None if v in policies else f"unknown policy {v!r} (valid: {', '.join(policies)})",
+    )
     tiers = list(policy.load(policy_name)) if policy_name else []
     if (overrides := node.child("tiers")) is not None:
         tiers = _apply_tier_overrides(overrides, tiers)
-    min_rate = node.get("min_request_rate", float, 0.1,
-                        checks.number_in(0, MAX_MIN_REQUEST_RATE, " requests per second"))
+    min_rate = node.get(
+        "min_request_rate",
+        float,
+        0.1,
+        checks.number_in(0, MAX_MIN_REQUEST_RATE, " requests per second"),
+    )
     receivers = node.child("receivers")
     page = ticket = None
     if receivers is not None:
         receivers.check_keys(("page", "ticket"))
         page = _read_receiver(receivers.child("page"), "page")
         ticket = _read_receiver(receivers.child("ticket"), "ticket")
-        if page and ticket and page.name == ticket.name and (ticket_node := receivers.child("ticket")):
-            ticket_node.error("name", f"{ticket.name!r} is the page receiver's name too; "
-                              "the two receivers need different names")
+        if (
+            page
+            and ticket
+            and page.name == ticket.name
+            and (ticket_node := receivers.child("ticket"))
+        ):
+            ticket_node.error(
+                "name",
+                f"{ticket.name!r} is the page receiver's name too; "
+                "the two receivers need different names",
+            )
     windows = []
     seen_windows: dict[str, int] = {}
     for item, _ in node.items("mute_windows"):
         if (window := _read_mute_window(item)) is None:
             continue
         if window.name in seen_windows:
-            item.error("name", f"duplicate mute window name {window.name!r} "
-                       f"(first at line {seen_windows[window.name]})")
+            item.error(
+                "name",
+                f"duplicate mute window name {window.name!r} "
+                f"(first at line {seen_windows[window.name]})",
+            )
             continue
         seen_windows[window.name] = item.line_of("name")
         windows.append(window)
-    timings = {key: node.get(key, str, default, checks.duration)
-               for key, default in (("group_wait", "30s"), ("group_interval", "5m"),
-                                    ("repeat_interval", "4h"))}
+    timings = {
+        key: node.get(key, str, default, checks.duration)
+        for key, default in (
+            ("group_wait", "30s"),
+            ("group_interval", "5m"),
+            ("repeat_interval", "4h"),
+        )
+    }
     if min_rate is None or any(v is None for v in timings.values()):
         return None
-    return Alerting(tiers=tuple(tiers), min_request_rate=min_rate,
-                    page_receiver=page or Receiver("page", {}),
-                    ticket_receiver=ticket or Receiver("ticket", {}),
-                    mute_windows=tuple(windows), group_wait=timings["group_wait"] or "30s",
-                    group_interval=timings["group_interval"] or "5m",
-                    repeat_interval=timings["repeat_interval"] or "4h")
+    return Alerting(
+        tiers=tuple(tiers),
+        min_request_rate=min_rate,
+        page_receiver=page or Receiver("page", {}),
+        ticket_receiver=ticket or Receiver("ticket", {}),
+        mute_windows=tuple(windows),
+        group_wait=timings["group_wait"] or "30s",
+        group_interval=timings["group_interval"] or "5m",
+        repeat_interval=timings["repeat_interval"] or "4h",
+    )
 
 
 def _default_alerting() -> Alerting:
-    return Alerting(tiers=policy.load("sre-workbook"), min_request_rate=0.1,
-                    page_receiver=Receiver("page", {}), ticket_receiver=Receiver("ticket", {}))
+    return Alerting(
+        tiers=policy.load("sre-workbook"),
+        min_request_rate=0.1,
+        page_receiver=Receiver("page", {}),
+        ticket_receiver=Receiver("ticket", {}),
+    )
 
 
 def _for_check(long_window: str) -> checks.Check:
@@ -391,8 +519,10 @@ def _for_check(long_window: str) -> checks.Check:
         if problem := checks.duration(value):
             return problem
         if parse_duration(value) + 60 > parse_duration(long_window):
-            return (f"{value!r} must be at least a minute shorter than the tier's long window "
-                    f"{long_window}, or a full outage could not fire it within the window")
+            return (
+                f"{value!r} must be at least a minute shorter than the tier's long window "
+                f"{long_window}, or a full outage could not fire it within the window"
+            )
         return None
 
     return check
@@ -410,12 +540,28 @@ def _apply_tier_overrides(node: Node, tiers: list[Tier]) -> list[Tier]:
             continue
         override.check_keys(("enabled", "severity", "for"))
         enabled = override.get("enabled", bool, True)
-        severity = override.get("severity", str, tier.severity, lambda v: None if v in policy.SEVERITIES
-                                else f"{v!r} is not a severity (valid: {', '.join(policy.SEVERITIES)})")
+        severity = override.get(
+            "severity",
+            str,
+            tier.severity,
+            lambda v: (
+                None
+                if v in policy.SEVERITIES
+                else f"{v!r} is not a severity (valid: {', '.join(policy.SEVERITIES)})"
+            ),
+        )
         for_ = override.get("for", str, tier.for_, _for_check(tier.long_window))
         if enabled and severity and for_:
-            result.append(Tier(tier.name, severity, tier.budget_percent, tier.long_window,
-                               tier.short_window, for_))
+            result.append(
+                Tier(
+                    tier.name,
+                    severity,
+                    tier.budget_percent,
+                    tier.long_window,
+                    tier.short_window,
+                    for_,
+                )
+            )
     return result
 
 
@@ -423,8 +569,12 @@ def _read_receiver(node: Node | None, default_name: str) -> Receiver | None:
     if node is None:
         return None
     node.check_keys(("name",) + RECEIVER_CONFIG_KEYS)
-    name = node.get("name", str, default_name,
-                    lambda v: checks.text(v) or (None if v.strip() else "must not be empty"))
+    name = node.get(
+        "name",
+        str,
+        default_name,
+        lambda v: checks.text(v) or (None if v.strip() else "must not be empty"),
+    )
     config: dict[str, Any] = {}
     for key in RECEIVER_CONFIG_KEYS:
         if key in node.data and receivers.check_configs(node, key):
@@ -433,8 +583,9 @@ def _read_receiver(node: Node | None, default_name: str) -> Receiver | None:
 
 
 def _read_mute_window(node: Node) -> MuteWindow | None:
-    node.check_keys(("name", "weekdays", "start", "end", "location"),
-                    required=("name", "start", "end"))
+    node.check_keys(
+        ("name", "weekdays", "start", "end", "location"), required=("name", "start", "end")
+    )
     name = node.get("name", str, check=checks.name)
     days = node.get("weekdays", list, None)
     if days is not None and not all(isinstance(d, str) and d.lower() in WEEKDAYS for d in days):
@@ -453,8 +604,12 @@ def _read_mute_window(node: Node) -> MuteWindow | None:
 
 
 def _read_grafana(node: Node | None, root: Node) -> Grafana | None:
-    defaults = Grafana(url="http://localhost:3000", prometheus=Datasource("prometheus"),
-                       loki=Datasource("loki"), tempo=Datasource("tempo"))
+    defaults = Grafana(
+        url="http://localhost:3000",
+        prometheus=Datasource("prometheus"),
+        loki=Datasource("loki"),
+        tempo=Datasource("tempo"),
+    )
     if node is None:
         return defaults
     node.check_keys(("url", "datasources", "alertmanager_url"))
@@ -466,13 +621,26 @@ def _read_grafana(node: Node | None, root: Node) -> Grafana | None:
         for kind in sources:
             if (entry := ds.child(kind)) is not None:
                 entry.check_keys(("uid", "url"))
-                uid = entry.get("uid", str, kind, lambda v: None if re.match(r"^[a-zA-Z0-9_-]{1,40}$", v)
-                                else f"{v!r} is not a Grafana uid (letters, digits, '-', '_', at most 40)")
+                uid = entry.get(
+                    "uid",
+                    str,
+                    kind,
+                    lambda v: (
+                        None
+                        if re.match(r"^[a-zA-Z0-9_-]{1,40}$", v)
+                        else f"{v!r} is not a Grafana uid (letters, digits, '-', '_', at most 40)"
+                    ),
+                )
                 sources[kind] = Datasource(uid or kind, entry.get("url", str, None, checks.url))
     if url is None:
         return None
-    return Grafana(url=url.rstrip("/"), prometheus=sources["prometheus"], loki=sources["loki"],
-                   tempo=sources["tempo"], alertmanager_url=alertmanager_url)
+    return Grafana(
+        url=url.rstrip("/"),
+        prometheus=sources["prometheus"],
+        loki=sources["loki"],
+        tempo=sources["tempo"],
+        alertmanager_url=alertmanager_url,
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -30,7 +30,9 @@ def test_build_without_arguments_uses_the_bundled_spec_and_summarises(runner: Cl
 def test_build_prefers_obsgen_yaml_in_the_working_directory(runner: CliRunner) -> None:
     with runner.isolated_filesystem():
         assert runner.invoke(main, ["init"]).exit_code == 0
-        Path("obsgen.yaml").write_text(Path("obsgen.yaml").read_text().replace("name: profiles", "name: catalog", 1))
+        Path("obsgen.yaml").write_text(
+            Path("obsgen.yaml").read_text().replace("name: profiles", "name: catalog", 1)
+        )
         result = runner.invoke(main, ["build"])
         assert result.exit_code == 0, result.output
         assert "spec: obsgen.yaml" in result.output
@@ -59,14 +61,18 @@ def test_check_reports_missing_output(runner: CliRunner) -> None:
         assert not Path("never-built").exists()
 
 
-def test_a_bad_spec_exits_2_with_a_located_line_and_leaves_output_untouched(runner: CliRunner) -> None:
+def test_a_bad_spec_exits_2_with_a_located_line_and_leaves_output_untouched(
+    runner: CliRunner,
+) -> None:
     with runner.isolated_filesystem():
         assert runner.invoke(main, ["build", "-o", "out"]).exit_code == 0
         before = {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()}
         Path("bad.yaml").write_text(BAD_SPEC)
         result = runner.invoke(main, ["build", "-c", "bad.yaml", "-o", "out"])
         assert result.exit_code == 2
-        assert result.output.startswith("error: bad.yaml:8 services[profiles].slos[x].threshold_seconds: 0.3 is not a bucket bound")
+        assert result.output.startswith(
+            "error: bad.yaml:8 services[profiles].slos[x].threshold_seconds: 0.3 is not a bucket bound"
+        )
         assert len(result.output.strip().splitlines()) == 1
         assert {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()} == before
 

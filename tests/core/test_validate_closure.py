@@ -32,32 +32,112 @@ UNIT_TEST_BUDGET = 2
 _unit_tested: set[str] = set()
 _outcomes: list[int] = []
 
-TEXT = st.sampled_from([
-    "", " ", "{{ $value }}", "a{{b", "c}}", 'a"b', "pro\\files", "(?=x)", "(a)\\1", "/p{1001}",
-    "(?x) /p .*", "/profiles/\\d+", "/profiles/[0-9]+", "a+b", "pro.files", "$x", "utc", "UTC",
-    "Europe/Berlin", "Local", "ftp://x", "http://x", "http://x/{{ .A }}", "http://[::1", "1h",
-    "0s", "2h", "999999999999y", "__name__", "service", "severity", "job", "le", "instance",
-    "http_route", "é", "x" * 300, "\t", "a\nb"])
+TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "{{ $value }}",
+        "a{{b",
+        "c}}",
+        'a"b',
+        "pro\\files",
+        "(?=x)",
+        "(a)\\1",
+        "/p{1001}",
+        "(?x) /p .*",
+        "/profiles/\\d+",
+        "/profiles/[0-9]+",
+        "a+b",
+        "pro.files",
+        "$x",
+        "utc",
+        "UTC",
+        "Europe/Berlin",
+        "Local",
+        "ftp://x",
+        "http://x",
+        "http://x/{{ .A }}",
+        "http://[::1",
+        "1h",
+        "0s",
+        "2h",
+        "999999999999y",
+        "__name__",
+        "service",
+        "severity",
+        "job",
+        "le",
+        "instance",
+        "http_route",
+        "é",
+        "x" * 300,
+        "\t",
+        "a\nb",
+    ]
+)
 NUMBER = st.one_of(
-    st.sampled_from([0, -1, 1, 1e-7, 0.5, 3, 10, 50, 51, 100, 10_000, 10_001, 99.9, 99.999,
-                     99.9999999, 1e300, 10**30]),
-    st.floats(allow_nan=True, allow_infinity=True))
-RECEIVER = st.sampled_from([[1], [], {}, [{"url": "ftp://x"}], [{"url": "http://hook"}],
-                            [{"url": "http://hook", "max_alerts": "x"}], [{"nope": 1}]])
+    st.sampled_from(
+        [
+            0,
+            -1,
+            1,
+            1e-7,
+            0.5,
+            3,
+            10,
+            50,
+            51,
+            100,
+            10_000,
+            10_001,
+            99.9,
+            99.999,
+            99.9999999,
+            1e300,
+            10**30,
+        ]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+RECEIVER = st.sampled_from(
+    [
+        [1],
+        [],
+        {},
+        [{"url": "ftp://x"}],
+        [{"url": "http://hook"}],
+        [{"url": "http://hook", "max_alerts": "x"}],
+        [{"nope": 1}],
+    ]
+)
 VALUE = st.one_of(TEXT, NUMBER, RECEIVER, st.none(), st.booleans())
 
 service = ("services", 0)
 EXTRA_PATHS = [
-    ("alerting", "min_request_rate"), ("alerting", "group_interval"), ("alerting", "group_wait"),
-    ("alerting", "tiers", "page-fast", "for"), ("alerting", "receivers", "page", "webhook_configs"),
-    ("alerting", "receivers", "ticket", "name"), ("alerting", "mute_windows", 0, "location"),
-    ("alerting", "mute_windows", 0, "name"), ("labels", "env"), ("labels", "team_label"),
-    (*service, "selector", "label"), (*service, "selector", "value"), (*service, "team"),
-    (*service, "slos", 1, "routes"), (*service, "slos", 0, "objective"),
-    (*service, "limits", "memory_mb"), (*service, "limits", "cpu_cores"),
-    (*service, "thresholds", "restarts_per_hour"), (*service, "thresholds", "error_ratio"),
-    (*service, "thresholds", "memory_exhaustion_hours"), (*service, "kpis", 0, "title"),
-    ("grafana", "url"), ("runbooks", "base_url"), ("grafana", "datasources", "loki", "url"),
+    ("alerting", "min_request_rate"),
+    ("alerting", "group_interval"),
+    ("alerting", "group_wait"),
+    ("alerting", "tiers", "page-fast", "for"),
+    ("alerting", "receivers", "page", "webhook_configs"),
+    ("alerting", "receivers", "ticket", "name"),
+    ("alerting", "mute_windows", 0, "location"),
+    ("alerting", "mute_windows", 0, "name"),
+    ("labels", "env"),
+    ("labels", "team_label"),
+    (*service, "selector", "label"),
+    (*service, "selector", "value"),
+    (*service, "team"),
+    (*service, "slos", 1, "routes"),
+    (*service, "slos", 0, "objective"),
+    (*service, "limits", "memory_mb"),
+    (*service, "limits", "cpu_cores"),
+    (*service, "thresholds", "restarts_per_hour"),
+    (*service, "thresholds", "error_ratio"),
+    (*service, "thresholds", "memory_exhaustion_hours"),
+    (*service, "kpis", 0, "title"),
+    ("grafana", "url"),
+    ("runbooks", "base_url"),
+    ("grafana", "datasources", "loki", "url"),
 ]
 
 
@@ -91,11 +171,17 @@ def hostile_specs(draw: st.DrawFn) -> str:
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=EXPLORE is None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXPLORE is None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(text=hostile_specs())
 def test_a_hostile_spec_is_rejected_with_located_lines_or_builds_what_the_tools_accept(
-        tmp_path_factory: Any, text: str) -> None:
+    tmp_path_factory: Any, text: str
+) -> None:
     tmp = tmp_path_factory.mktemp("closure")
     code, output = build(tmp, text)
     _outcomes.append(code)
