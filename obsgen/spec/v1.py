@@ -163,10 +163,13 @@ def _read_labels(root: Node) -> dict[str, str]:
 def _read_services(root: Node, slo_nodes: list[tuple[Node, Slo]]) -> list[Service]:
     services: list[Service] = []
     seen: dict[str, int] = {}
-    if isinstance(root.data.get("services"), list) and not root.data["services"]:
+    if "services" in root.data and root.data["services"] in (None, []):
         root.error("services", "must list at least one service")
     for node, _ in root.items("services"):
+        before = len(node.reader.problems)
         service = _read_service(node, slo_nodes)
+        if service is None and len(node.reader.problems) == before:  # never drop one silently
+            node.reader.error(node.data.line, node.path, "is not a valid service")
         name = node.data.get("name")
         if isinstance(name, str):
             if name in seen:
@@ -217,7 +220,9 @@ def _read_service(node: Node, slo_nodes: list[tuple[Node, Slo]]) -> Service | No
 
 
 def _read_convention(node: Node) -> Convention | None:
-    raw = node.data.get("convention", conventions.OTEL.name)
+    raw = node.data.get("convention")
+    if raw is None:  # absent or `convention:` left empty: the default, as for any other key
+        raw = conventions.OTEL.name
     presets = ", ".join(conventions.PRESETS)
     if isinstance(raw, str):
         if raw not in conventions.PRESETS:

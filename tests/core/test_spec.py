@@ -202,3 +202,17 @@ def test_burn_rates_follow_the_sre_workbook_budget_shares(period: str, rates: li
     )
     slo = project.services[0].slos[0]
     assert [tier_burn_rate(slo, t) for t in project.alerting.tiers] == rates
+
+
+def test_an_empty_convention_means_the_default_and_never_drops_the_service() -> None:
+    project = load_text(
+        GOOD.replace("  - name: profiles\n", "  - name: profiles\n    convention:\n"), "obsgen.yaml"
+    )
+    assert [s.convention for s in project.services] == [conventions.OTEL]
+
+
+@pytest.mark.parametrize("services", ["services:", "services: null", "services: []"])
+def test_a_spec_without_services_is_rejected(services: str) -> None:
+    assert problems_of(f"apiVersion: obsgen/v1\n{services}\n") == [
+        "obsgen.yaml:2 services: must list at least one service"
+    ]
