@@ -157,6 +157,7 @@ from obsgen import writer
 if sys.argv[2] == "two renames":
     writer._RENAMEAT2 = None
 trees = [{f"d{i % 7}/f{i}.yaml": (v * 2000).encode() for i in range(150)} for v in "ab"]
+print("writing", flush=True)
 for tree in itertools.cycle(trees):
     writer.write_tree(tree, Path(sys.argv[1]))
 """
@@ -176,8 +177,11 @@ def test_a_writer_killed_at_random_moments_leaves_the_old_or_the_new_tree(
     delays = random.Random(14)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     for _ in range(12):
-        process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out), mode], env=env)
-        time.sleep(delays.uniform(0.3, 0.9))
+        process = subprocess.Popen(
+            [sys.executable, "-c", KILLED_WRITER, str(out), mode], env=env, stdout=subprocess.PIPE
+        )
+        assert process.stdout is not None and process.stdout.readline() == b"writing\n"
+        time.sleep(delays.uniform(0.0, 0.3))  # a moment inside the rewrite loop
         process.kill()
         assert process.wait() == -signal.SIGKILL
         if mode == "two renames" and not out.exists():
