@@ -13,8 +13,9 @@ import click
 from obsgen import __version__
 from obsgen.errors import ObsgenError
 
-SPEC_HELP = ("Spec file. Default: ./obsgen.yaml if it exists, else the bundled spec of the "
-             "demo service.")
+SPEC_HELP = (
+    "Spec file. Default: ./obsgen.yaml if it exists, else the bundled spec of the demo service."
+)
 
 
 def _spec_path(spec: Path | None) -> Path | None:
@@ -136,18 +137,33 @@ def validate(spec: Path | None) -> None:
     """
     project = _load(spec)
     slos = sum(len(s.slos) for s in project.services)
-    click.echo(f"{_spec_path(spec) or project.source}: valid ({len(project.services)} services, "
-               f"{slos} SLOs)")
+    click.echo(
+        f"{_spec_path(spec) or project.source}: valid ({len(project.services)} services, "
+        f"{slos} SLOs)"
+    )
 
 
 @main.command()
 @click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default="build", show_default=True, help="Output directory (replaced atomically).")
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 listing the differences if DIR is not up to date.")
-@click.option("--force", is_flag=True,
-              help="Replace DIR even when it holds files obsgen did not write (they are deleted).")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="build",
+    show_default=True,
+    help="Output directory (replaced atomically).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 listing the differences if DIR is not up to date.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace DIR even when it holds files obsgen did not write (they are deleted).",
+)
 def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     """Generate dashboards, rules, alerts, tests, Alertmanager config and runbooks.
 
@@ -169,8 +185,10 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     if check:
         differences = diff_tree(result.tree, out_dir)
         if differences:
-            click.echo(f"{out_dir}/ is out of date with {project.source} "
-                       f"({len(differences)} files differ); run `obsgen build`:")
+            click.echo(
+                f"{out_dir}/ is out of date with {project.source} "
+                f"({len(differences)} files differ); run `obsgen build`:"
+            )
             for line in differences:
                 click.echo(f"  {line}")
             sys.exit(1)
@@ -188,10 +206,17 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
 @click.option("--prometheus", "prometheus_url", required=True, help="Prometheus base URL.")
 @click.option("--loki", "loki_url", help="Loki base URL (log panels are skipped without it).")
 @click.option("--tempo", "tempo_url", help="Tempo base URL (trace panels are skipped without it).")
-@click.option("--alertmanager", "alertmanager_url",
-              help="Alertmanager base URL: check page/ticket alerts reach the generated receivers.")
-@click.option("--rate-interval", default="5m", show_default=True,
-              help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).")
+@click.option(
+    "--alertmanager",
+    "alertmanager_url",
+    help="Alertmanager base URL: check page/ticket alerts reach the generated receivers.",
+)
+@click.option(
+    "--rate-interval",
+    default="5m",
+    show_default=True,
+    help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def verify(spec: Path | None, build_dir: Path | None, prometheus_url: str, loki_url: str | None,
            tempo_url: str | None, alertmanager_url: str | None, rate_interval: str,

@@ -1,7 +1,8 @@
 """The frozen, validated model every renderer reads. Renderers never see raw YAML.
 
-The user-facing spec (``obsgen/v1``) is parsed and validated in :mod:`obsgen.spec`, then mapped
-here; this split lets the file format evolve without touching the generators (as Sloth does).
+The user-facing spec (``obsgen/v1``) is checked by one validation pass
+(:mod:`obsgen.spec.validate`), then mapped to these types (:mod:`obsgen.spec.mapping`); this
+split lets the file format evolve without touching the generators (as Sloth does).
 """
 
 from __future__ import annotations

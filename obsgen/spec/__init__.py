@@ -25,7 +25,9 @@ def load_text(text: str, source: str) -> Project:
     """Validate spec text; raise :class:`SpecError` listing every problem found."""
     data = load(text, source)
     if not isinstance(data, LocDict):
-        raise SpecError([Problem(source, 1, "", "the spec must be a YAML mapping with apiVersion and services")])
+        raise SpecError(
+            [Problem(source, 1, "", "the spec must be a YAML mapping with apiVersion and services")]
+        )
     reader = Reader(source)
     # generated files name the spec by file name only: output must not depend on how `-c` was typed
     project = read_project(Node(reader, data, ""), PurePath(source).name or source)

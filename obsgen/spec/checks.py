@@ -33,8 +33,16 @@ MAX_TEXT = 1024
 MAX_REGEX = 512
 # Labels obsgen itself sets on rules and alerts, or that Prometheus and Alertmanager give a
 # meaning: a user value for one of them would silently change what an alert is or routes to.
-RESERVED_LABELS = (conventions.SERVICE_LABEL, conventions.SLO_LABEL, conventions.SEVERITY_LABEL,
-                   "alertname", "alertstate", "le", "quantile", "instance")
+RESERVED_LABELS = (
+    conventions.SERVICE_LABEL,
+    conventions.SLO_LABEL,
+    conventions.SEVERITY_LABEL,
+    "alertname",
+    "alertstate",
+    "le",
+    "quantile",
+    "instance",
+)
 
 
 def name(value: str) -> str | None:
@@ -56,12 +64,18 @@ def user_label_name(value: str) -> str | None:
     if problem := label_name(value):
         return problem
     if value in RESERVED_LABELS:
-        return f"{shown(value)} is set by obsgen or Prometheus; reserved: {', '.join(RESERVED_LABELS)}"
+        return (
+            f"{shown(value)} is set by obsgen or Prometheus; reserved: {', '.join(RESERVED_LABELS)}"
+        )
     return None
 
 
 def metric_name(value: str) -> str | None:
-    return None if _METRIC_NAME.match(value) else f"{shown(value)} is not a valid Prometheus metric name"
+    return (
+        None
+        if _METRIC_NAME.match(value)
+        else f"{shown(value)} is not a valid Prometheus metric name"
+    )
 
 
 def duration(value: str) -> str | None:
@@ -135,8 +149,10 @@ def selector_value(value: str) -> str | None:
         return f"{shown(value)} must not contain '$' (Grafana reads it as a variable)"
     compiled = _re2(value)
     if isinstance(compiled, str) or not compiled.fullmatch(value):
-        return (f"{shown(value)}: dashboards match it as a regex, which must match the value itself; "
-                "avoid regex operators such as + * ? ( ) [ ] |")
+        return (
+            f"{shown(value)}: dashboards match it as a regex, which must match the value itself; "
+            "avoid regex operators such as + * ? ( ) [ ] |"
+        )
     return None
 
 
@@ -148,11 +164,13 @@ def route_regex(value: str) -> str | None:
         return problem
     if len(value) > MAX_REGEX:
         return f"must be at most {MAX_REGEX} characters"
+    if '"' in value:
+        return f"{shown(value)} must not contain '\"' (no route template holds one)"
     if "\\C" in value or "(?<" in value:
         return f"{shown(value)} uses syntax Go's regexp lacks (\\C, (?<name>...))"
     compiled = _re2(value)
     if isinstance(compiled, str):
-        return f"{shown(value)} is not a valid RE2 regular expression (Prometheus's syntax): {compiled}"
+        return f"{shown(value)} is not a valid RE2 regex (Prometheus's syntax): {compiled}"
     return None
 
 
@@ -181,7 +199,9 @@ def location(value: str) -> str | None:
     return f"{shown(value)} is not an IANA time zone name{hint}"
 
 
-def number_in(low: float, high: float, unit: str = "", low_open: bool = False) -> Callable[[float], str | None]:
+def number_in(
+    low: float, high: float, unit: str = "", low_open: bool = False
+) -> Callable[[float], str | None]:
     """A finite number in [low, high] (or (low, high] when ``low_open``)."""
 
     def check(value: float) -> str | None:

@@ -20,8 +20,14 @@ T = TypeVar("T")
 _MISSING = object()
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
-               dict: "a mapping", list: "a list"}
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    dict: "a mapping",
+    list: "a list",
+}
 
 
 @dataclass
@@ -59,14 +65,23 @@ class Node:
         for key in self.data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(allowed)}"
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; valid keys: {', '.join(allowed)}"
+                )
                 self.error(key, f"unknown key{hint}")
         for key in required:
             if key not in self.data:
                 self.reader.error(self.data.line, self.sub_path(key), "is required")
 
-    def get(self, key: str, kind: type[T], default: Any = _MISSING,
-            check: Callable[[T], str | None] | None = None) -> T | None:
+    def get(
+        self,
+        key: str,
+        kind: type[T],
+        default: Any = _MISSING,
+        check: Callable[[T], str | None] | None = None,
+    ) -> T | None:
         """The value of ``key`` if present and of ``kind`` (and passing ``check``), else default.
 
         Problems are recorded; None is returned for a missing required or invalid value.

@@ -60,14 +60,18 @@ def test_check_reports_missing_output(runner: CliRunner) -> None:
         assert not Path("never-built").exists()
 
 
-def test_a_bad_spec_exits_2_with_a_located_line_and_leaves_output_untouched(runner: CliRunner) -> None:
+def test_a_bad_spec_exits_2_with_a_located_line_and_leaves_output_untouched(
+    runner: CliRunner,
+) -> None:
     with runner.isolated_filesystem():
         assert runner.invoke(main, ["build", "-o", "out"]).exit_code == 0
         before = {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()}
         Path("bad.yaml").write_text(BAD_SPEC)
         result = runner.invoke(main, ["build", "-c", "bad.yaml", "-o", "out"])
         assert result.exit_code == 2
-        assert result.output.startswith("error: bad.yaml:8 services[profiles].slos[x].threshold_seconds: 0.3 is not a bucket bound")
+        assert result.output.startswith(
+            "error: bad.yaml:8 services[profiles].slos[x].threshold_seconds: 0.3 is not a bucket bound"
+        )
         assert len(result.output.strip().splitlines()) == 1
         assert {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()} == before
 
@@ -150,3 +154,27 @@ def test_every_command_has_help_with_an_example(runner: CliRunner, command: str)
     assert result.exit_code == 0
     assert "Example" in result.output
     assert f"obsgen {command}" in result.output
+
+
+def test_output_does_not_depend_on_how_the_spec_path_was_typed(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["init"]).exit_code == 0
+        assert runner.invoke(main, ["build", "-c", "obsgen.yaml", "-o", "out"]).exit_code == 0
+        absolute = str(Path("obsgen.yaml").absolute())
+        result = runner.invoke(main, ["build", "--check", "-c", absolute, "-o", "out"])
+        assert result.exit_code == 0, result.output
+        assert not any(absolute.encode() in p.read_bytes() for p in Path("out").rglob("*.json"))
+
+
+def test_build_refuses_a_directory_holding_a_file_it_did_not_write_unless_forced(
+    runner: CliRunner,
+) -> None:
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["build", "-o", "out"]).exit_code == 0
+        Path("out/notes.md").write_text("mine")
+        result = runner.invoke(main, ["build", "-o", "out"])
+        assert result.exit_code == 2
+        assert result.output.startswith("error: out/notes.md: not written by obsgen")
+        assert "--force" in result.output and Path("out/notes.md").read_text() == "mine"
+        assert runner.invoke(main, ["build", "-o", "out", "--force"]).exit_code == 0
+        assert not Path("out/notes.md").exists()

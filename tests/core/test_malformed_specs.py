@@ -16,10 +16,17 @@ from obsgen.cli import main
 from obsgen.spec import default_spec_text
 
 BASE = yaml.safe_load(default_spec_text())
+MANIFEST = '{"files": ["previous.yaml"]}\n'  # a previous build's file, replaceable
 ERROR_LINE = re.compile(r"^error: spec\.yaml(:\d+)?( .+?)?: .+$")
-JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
-                 st.text(max_size=8), st.lists(st.integers(), max_size=2),
-                 st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
 
 
 def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -60,16 +67,22 @@ def run_build(tmp: Path, text: str) -> tuple[int, str, dict[str, bytes]]:
     runner = CliRunner()
     result = runner.invoke(main, ["build", "-c", str(tmp / "spec.yaml"), "-o", str(tmp / "out")])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    tree = {p.relative_to(tmp).as_posix(): p.read_bytes() for p in (tmp / "out").rglob("*") if p.is_file()}
+    tree = {
+        p.relative_to(tmp).as_posix(): p.read_bytes()
+        for p in (tmp / "out").rglob("*")
+        if p.is_file()
+    }
     return result.exit_code, result.output.replace(str(tmp) + "/", ""), tree
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=mutated_specs())
 def test_a_mutated_spec_builds_or_fails_cleanly(tmp_path_factory: Any, text: str) -> None:
     tmp = tmp_path_factory.mktemp("fuzz")
     (tmp / "out").mkdir()
-    (tmp / "out" / ".obsgen").write_text("")
+    (tmp / "out" / ".obsgen").write_text(MANIFEST)
     (tmp / "out" / "previous.yaml").write_text("kept")
     code, output, tree = run_build(tmp, text)
     assert code in (0, 2), output
@@ -77,10 +90,12 @@ def test_a_mutated_spec_builds_or_fails_cleanly(tmp_path_factory: Any, text: str
         assert output.strip(), "an error must say something"
         for line in output.strip().splitlines():
             assert ERROR_LINE.match(line), line
-        assert tree == {"out/.obsgen": b"", "out/previous.yaml": b"kept"}
+        assert tree == {"out/.obsgen": MANIFEST.encode(), "out/previous.yaml": b"kept"}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(max_size=200))
 def test_arbitrary_text_is_rejected_with_exit_2(tmp_path_factory: Any, text: str) -> None:
     tmp = tmp_path_factory.mktemp("junk")
