@@ -28,7 +28,7 @@ OK_STATUS, ERROR_STATUS, METHOD = "200", "500", "GET"
 
 
 def minutes(duration: str) -> int:
-    return math.ceil(parse_duration(duration) / 60)
+    return math.ceil(parse_duration(duration, allow_zero=True) / 60)
 
 
 def sample_route(regex: str | None) -> str | None:
@@ -108,7 +108,8 @@ def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
         checks.insert(0, AlertCheck(alert, window + 1))  # pending, not paging yet
     series = sli_series(service, slo, route, (window, RPS, 0.0), (outage, RPS, 1.0),
                         (short + 2, RPS, 0.0))
-    return Case(f"{alert.name} pages a full outage within {detect}m + for {tier.for_} "
+    after = f"{detect}m + for {tier.for_}" if wait else f"{detect}m"
+    return Case(f"{alert.name} pages a full outage within {after} "
                 f"and resets within {short + 2}m of recovery", series, tuple(checks))
 
 

@@ -8,8 +8,11 @@ _UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s":
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration; ValueError with the accepted form when malformed."""
+def parse_duration(text: str, *, allow_zero: bool = False) -> float:
+    """Seconds in a Prometheus duration; ValueError with the accepted form when malformed.
+
+    ``allow_zero``: ``"0s"`` is valid (an alert's `for:` of zero: fire at the first evaluation).
+    """
     match = _DURATION.match(text) if isinstance(text, str) else None
     if not match or not text or not any(match.groups()):
         raise ValueError(f"{text!r} is not a Prometheus duration (e.g. 30s, 5m, 1h, 28d)")
@@ -17,7 +20,7 @@ def parse_duration(text: str) -> float:
     for amount, unit in zip(match.groups(), _UNITS):
         if amount:
             seconds += int(amount) * _UNITS[unit]
-    if seconds <= 0:
+    if seconds <= 0 and not allow_zero:
         raise ValueError(f"{text!r} must be longer than zero")
     return seconds
 
