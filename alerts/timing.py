@@ -122,3 +122,26 @@ def runbook_lines(figures: TierFigures, objective_percent: float, period: str) -
             f"{f.tier.short_window} window draining)."
         ),
     ]
+
+
+def markdown_table(
+    tiers: tuple[Tier, ...], objective_percent: float, periods: tuple[str, ...] = ("30d", "28d")
+) -> str:
+    """The README's per-tier table: Workbook detection, budget spent and reset, per period."""
+    rows = [
+        (
+            "| period | tier | burn rate | error ratio | detection, 100% errors "
+            "| detection, at the threshold | budget spent before it fires | reset after a full outage |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for period in periods:
+        for tier in tiers:
+            f = tier_figures(tier, objective_percent, period)
+            rows.append(
+                f"| {period} | {tier.name} ({tier.long_window}/{tier.short_window}) "
+                f"| {f.burn_rate:g}x | {f.threshold * 100:.4g}% | {human(f.detect_full)} "
+                f"| {human(f.detect_at_threshold)} | {f.budget_spent_percent:.3g}% "
+                f"| {human(f.reset_full)} |"
+            )
+    return "\n".join(rows)

@@ -4,6 +4,7 @@ page first reach the pager after an outage is over (checked on the bundled spec'
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from alerts.symptoms import SYMPTOMS
 from alerts.timing import (
     detection_seconds,
     human,
+    markdown_table,
     reset_seconds,
     tier_figures,
     window_ratio,
@@ -124,3 +126,8 @@ def test_a_partial_5xx_outage_on_every_route_pages_only_through_the_availability
     error_ratio: float, minutes: int
 ) -> None:
     assert _explained_symptom_never_pages(SloKind.AVAILABILITY, error_ratio, minutes * 60) == []
+
+
+def test_the_readme_table_is_the_one_alerts_timing_computes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert markdown_table(policy.load("sre-workbook"), 99.9) in readme
