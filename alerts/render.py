@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from alerts import alertmanager, grafana_alerting, kubernetes
-from alerts.runbooks import runbooks
 from alerts.lint import lint_groups
 from alerts.promtool_tests import test_file, tests_path
 from alerts.recording import recording_groups
 from alerts.rule import AlertGroup
+from alerts.runbooks import runbooks
 from alerts.slo_alerts import slo_alert_groups
-from alerts.symptoms import SERVICE_SILENCERS, symptom_group
+from alerts.symptoms import SYMPTOMS, symptom_group
 from obsgen.artifacts import Artifact, Output
 from obsgen.model import Project, Service
 
@@ -66,5 +66,5 @@ def render(project: Project) -> Output:
         all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
     artifacts += runbooks(project, all_alerts)
     artifacts.append(Artifact(alertmanager.PATH,
-                              alertmanager.alertmanager_config(project.alerting, SERVICE_SILENCERS)))
+                              alertmanager.alertmanager_config(project, SYMPTOMS)))
     return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)

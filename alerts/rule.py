@@ -6,10 +6,12 @@ runbook, lint and promtool-test generators read the same alert the rule file get
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from obsgen import conventions as names
+from obsgen.durations import parse_duration
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class AlertRule:
     panel: tuple[str, str]  # (dashboard kind, panel key)
     runbook: Runbook
     extra_annotations: Mapping[str, str] = field(default_factory=dict)
+    speed: tuple[str, ...] = ()  # runbook lines: how fast it fires and resets (burn-rate tiers)
 
     @property
     def all_labels(self) -> dict[str, str]:
@@ -46,9 +49,17 @@ class AlertRule:
                 "runbook_url": self.runbook_url, "dashboard_url": self.dashboard_url,
                 **self.extra_annotations}
 
+    @property
+    def for_seconds(self) -> float:
+        return parse_duration(self.for_, allow_zero=True)
+
     def to_rule(self) -> dict[str, Any]:
-        """The Prometheus rule-file entry, keys in the order people read them."""
-        return {"alert": self.name, "expr": self.expr, "for": self.for_,
+        """The Prometheus rule-file entry, keys in the order people read them.
+
+        A zero `for:` is left out (Prometheus' default): the alert fires at its first evaluation.
+        """
+        wait = {"for": self.for_} if self.for_seconds else {}
+        return {"alert": self.name, "expr": self.expr, **wait,
                 "labels": dict(sorted(self.all_labels.items())), "annotations": self.annotations}
 
 

@@ -4,12 +4,15 @@ dashboard links, and mitigations taken from the guide's failure-mode table (F1â€
 from __future__ import annotations
 
 from alerts.links import dashboard_url, runbook_file
-from dashboards.ids import KIND_TITLES
 from alerts.rule import AlertRule
+from dashboards.ids import KIND_TITLES
+from obsgen import conventions as names
 from obsgen.artifacts import Artifact
 from obsgen.model import Project, Service
 
 DIR = "runbooks"
+
+
 def _page(project: Project, name: str, uses: list[tuple[Service, AlertRule]]) -> str:
     alert = uses[0][1]
     meaning, impact, mitigations = alert.runbook.meaning, alert.runbook.impact, alert.runbook.mitigations
@@ -20,6 +23,15 @@ def _page(project: Project, name: str, uses: list[tuple[Service, AlertRule]]) ->
         lines.append(f"- {service.name}: the [{key} panel of the {KIND_TITLES[kind]} dashboard]"
                      f"({dashboard_url(project, service, kind, key)}); then the "
                      f"[Debug dashboard]({dashboard_url(project, service, 'debug')}).")
+    lines += ["", "## Owner", ""]
+    lines += [f"- {service.name}: team **{service.team}** (alert label "
+              f"`{names.TEAM_LABEL}=\"{service.team}\"`)." for service, _ in uses]
+    if any(rule.speed for _, rule in uses):
+        lines += ["", "## How fast it fires and resets", ""]
+        for service, rule in uses:
+            slo = rule.labels.get(names.SLO_LABEL, "")
+            lines += [f"{service.name}, SLO {slo}:", "", *rule.speed, ""]
+        lines.pop()
     lines += ["", "## Mitigations", ""] + [f"- {m}" for m in mitigations]
     return "\n".join(lines) + "\n"
 

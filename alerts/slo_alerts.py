@@ -10,9 +10,10 @@ from __future__ import annotations
 from alerts.links import SLO_PANELS, dashboard_url, panel_sentence, runbook_url
 from alerts.recording import slo_labels
 from alerts.rule import AlertGroup, AlertRule, Runbook
+from alerts.timing import runbook_lines, tier_figures
+from obsgen import conventions as names
 from obsgen.model import Project, Service, Slo, SloKind, Tier
 from obsgen.queries import slo as q
-
 
 RUNBOOKS = {
     SloKind.AVAILABILITY: Runbook(
@@ -70,13 +71,15 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
         expr=q.burn_rate_alert(service, slo, tier, project.alerting.min_request_rate),
         for_=tier.for_,
         severity=tier.severity,
-        labels=slo_labels(project, service, slo),
+        labels={**slo_labels(project, service, slo), names.TEAM_LABEL: service.team},
         summary=summary,
         description=description,
         runbook_url=runbook_url(project, name),
         dashboard_url=dashboard_url(project, service, kind, key),
         panel=(kind, key),
         runbook=RUNBOOKS[slo.kind],
+        speed=tuple(runbook_lines(tier_figures(tier, slo.objective_percent, slo.period),
+                                  slo.objective_percent, slo.period)),
     )
 
 

@@ -34,7 +34,7 @@ def traffic_rps(project: Project) -> float:
 
 
 def minutes(duration: str) -> int:
-    return math.ceil(parse_duration(duration) / 60)
+    return math.ceil(parse_duration(duration, allow_zero=True) / 60)
 
 
 def sample_route(regex: str | None) -> str | None:
@@ -116,7 +116,8 @@ def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
     rps = traffic_rps(project)
     series = sli_series(service, slo, route, (window, rps, 0.0), (outage, rps, 1.0),
                         (short + 2, rps, 0.0))
-    return Case(f"{alert.name} pages a full outage within {detect}m + for {tier.for_} "
+    after = f"{detect}m + for {tier.for_}" if wait else f"{detect}m"
+    return Case(f"{alert.name} pages a full outage within {after} "
                 f"and resets within {short + 2}m of recovery", series, tuple(checks))
 
 

@@ -22,7 +22,7 @@ from alerts.rule import AlertGroup, AlertRule, Runbook
 from alerts.slo_cases import minutes
 from alerts.templates import PERCENT, VALUE, label
 from obsgen import conventions as names
-from obsgen.model import Project, Service
+from obsgen.model import Project, Service, SloKind
 from obsgen.queries import symptoms as q
 from obsgen.queries.base import Target, rule_target
 
@@ -49,6 +49,9 @@ class Symptom:
     runbook: Runbook
     cases: cases.Builder
     silences_service: bool = False  # while it fires, every other alert of the service is noise
+    # The SLO kind whose burn-rate pages describe the same user pain: while one of the
+    # service's SLO pages of this kind fires, this alert is inhibited (one page per incident).
+    explained_by: SloKind | None = None
 
 
 SYMPTOMS: tuple[Symptom, ...] = (
@@ -87,8 +90,17 @@ SYMPTOMS: tuple[Symptom, ...] = (
         Runbook("The process restarts repeatedly (F6).", "Requests drop during restarts.",
                 ("Check OOM kills and exit codes; tune worker counts and probes (F6).",)),
         cases.restarts),
+    # `for: 15m`: the availability SLO's page-fast must always be first and outlast it. A full
+    # outage pages page-fast after 52 s (0.0144 x 1h); this alert needs 15 s + 15m. A uniform 5xx
+    # ratio e over the 5% threshold crosses in 0.25/e min and its 5m window drains 5(1-0.05/e) min
+    # after recovery, so it can only first fire after recovery for outages of F-5+0.5/e..F+0.25/e
+    # min. page-fast has fired by then (1h ratio e*T > 1.44%) iff F > 5 + 0.364/e, i.e. F >= 12.3m
+    # for every e >= 5%, and its 5m ratio (threshold 1.44% < 5%) drains later than this one's:
+    # the alert stays inhibited until it resolves. 10m left incidents of 13-14 min at 5-7% 5xx
+    # that paged after recovery. Errors on a single small route (invisible to the SLO) still page
+    # on their own, and can do so up to 5 min after that route recovered.
     Symptom(
-        "RouteErrorRatioHigh", "page", "10m",
+        "RouteErrorRatioHigh", "page", "15m",
         lambda p, s, t: q.route_error_ratio_over(t, s.thresholds.error_ratio,
                                                  p.alerting.min_request_rate),
         lambda s: f"{s.name}: {PERCENT} of {label(s.convention.route_label)} requests fail",
@@ -98,9 +110,16 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "requests_counter", ("oncall", "error-ratio-by-route"),
         Runbook("A route fails with 5xx (F8).", "Users of that route see errors.",
                 ("Centralize error handling; roll back; check dependencies (F8).",)),
-        cases.route_errors),
+        cases.route_errors, explained_by=SloKind.AVAILABILITY),
+    # `for: 30m`: the latency SLO (99% < 0.25 s) pages a full slowdown after 8.6 min
+    # (0.144 x 1h), but its 5m ratio (threshold 14.4%) drains 4.3 min after recovery while this
+    # P99 window (1% of requests) takes 4.95 min: page-fast cannot cover this alert's tail, only
+    # page-slow can (6h ratio over 6%: 21.6 min of full slowdown, then its 30m window holds for
+    # ~28 min). With F >= 21.6 + 4.95 min this alert can only fire once page-slow fires, and stays
+    # inhibited until it resolves. 10m made slowdowns of 5-10 min page after recovery (issue 16).
+    # Partial slowdowns with 1-6% of requests slow never page the SLO: they page here, after 30m.
     Symptom(
-        "LatencyP99High", "page", "10m",
+        "LatencyP99High", "page", "30m",
         lambda p, s, t: q.latency_p99_over(t, s.thresholds.latency_p99_seconds,
                                            p.alerting.min_request_rate),
         lambda s: f"{s.name}: P99 latency is {VALUE}s",
@@ -110,7 +129,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "duration_histogram", ("oncall", "latency-p99"),
         Runbook("Tail latency is over the spec's limit (M3).", "Slow responses, timeouts.",
                 ("Move blocking code off the event loop (F1); offload CPU work (F5).",)),
-        cases.latency),
+        cases.latency, explained_by=SloKind.LATENCY),
     Symptom(
         "EventLoopLagHigh", "ticket", "10m",
         lambda p, s, t: q.event_loop_lag_over(t, s.thresholds.event_loop_lag_seconds),
@@ -215,8 +234,6 @@ SYMPTOMS: tuple[Symptom, ...] = (
         cases.telemetry),
 )
 
-SERVICE_SILENCERS = tuple(s.name for s in SYMPTOMS if s.silences_service)
-
 
 def symptom_alert(project: Project, service: Service, symptom: Symptom) -> AlertRule | None:
     expr = symptom.condition(project, service, rule_target(service))
@@ -225,7 +242,8 @@ def symptom_alert(project: Project, service: Service, symptom: Symptom) -> Alert
     kind, key = symptom.panel
     return AlertRule(
         name=symptom.name, expr=expr, for_=symptom.for_, severity=symptom.severity,
-        labels={**project.extra_labels, names.SERVICE_LABEL: service.name},
+        labels={**project.extra_labels, names.SERVICE_LABEL: service.name,
+                names.TEAM_LABEL: service.team},
         summary=symptom.summary(service),
         description=f"{symptom.description(service)} {panel_sentence(kind, key)}",
         runbook_url=runbook_url(project, symptom.name),

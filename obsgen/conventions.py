@@ -253,3 +253,5 @@ SLO_BURN_RATE_RECORD = "slo:current_burn_rate:ratio"
 SERVICE_LABEL = "service"
 SLO_LABEL = "slo"
 SEVERITY_LABEL = "severity"
+# The owning team (the service's `team`) on every alert, so Alertmanager can route by owner.
+TEAM_LABEL = "team"

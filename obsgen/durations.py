@@ -11,8 +11,11 @@ _DURATION = re.compile(
 )
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration; ValueError with the accepted form when malformed."""
+def parse_duration(text: str, *, allow_zero: bool = False) -> float:
+    """Seconds in a Prometheus duration; ValueError with the accepted form when malformed.
+
+    ``allow_zero``: ``"0s"`` is valid (an alert's `for:` of zero: fire at the first evaluation).
+    """
     match = _DURATION.match(text) if isinstance(text, str) and len(text) <= 64 else None
     if not match or not text or not any(match.groups()):
         raise ValueError(f"{str(text)[:64]!r} is not a Prometheus duration (e.g. 30s, 5m, 1h, 28d)")
@@ -20,7 +23,7 @@ def parse_duration(text: str) -> float:
     for amount, unit in zip(match.groups(), _UNITS):
         if amount:
             seconds += int(amount) * _UNITS[unit]
-    if seconds <= 0:
+    if seconds <= 0 and not allow_zero:
         raise ValueError(f"{text!r} must be longer than zero")
     if seconds > MAX_SECONDS:
         raise ValueError(f"{text[:40]!r} is longer than Prometheus accepts (about 292y)")

@@ -38,6 +38,6 @@ def load(name: str) -> tuple[Tier, ...]:
             raise ValueError(f"policy {name}: tier {tier.name}: severity {tier.severity!r}")
         if parse_duration(tier.short_window) >= parse_duration(tier.long_window):
             raise ValueError(f"policy {name}: tier {tier.name}: short window must be shorter")
-        parse_duration(tier.for_)
+        parse_duration(tier.for_, allow_zero=True)
         tiers.append(tier)
     return tuple(tiers)

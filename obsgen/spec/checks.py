@@ -37,6 +37,7 @@ RESERVED_LABELS = (
     conventions.SERVICE_LABEL,
     conventions.SLO_LABEL,
     conventions.SEVERITY_LABEL,
+    conventions.TEAM_LABEL,
     "alertname",
     "alertstate",
     "le",

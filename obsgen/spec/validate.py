@@ -66,7 +66,7 @@ def _check_objectives(slo_nodes: list[tuple[Node, SloDoc]], tiers: tuple[Tier, .
         slo = mapping.slo(doc)
         for tier in tiers:
             window = math.ceil(parse_duration(tier.long_window) / 60)
-            wait = math.ceil(parse_duration(tier.for_) / 60)
+            wait = math.ceil(parse_duration(tier.for_, allow_zero=True) / 60)
             rate = tier.burn_rate(slo.period_seconds, window * 60)
             threshold = rate * slo.error_budget_ratio
             if window - wait - 1 <= 0 or (

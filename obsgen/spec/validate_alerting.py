@@ -107,6 +107,8 @@ def _for_check(long_window: str) -> checks.Check:
     """A tier's `for`: a duration no longer than the window the tier looks at."""
 
     def check(value: str) -> str | None:
+        if value in ("0", "0s", "0m"):
+            return None  # no `for`: the short window is the guard (SRE Workbook)
         if problem := checks.duration(value):
             return problem
         if parse_duration(value) + 60 > parse_duration(long_window):

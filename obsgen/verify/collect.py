@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from obsgen.conventions import SERVICE_LABEL
+from obsgen.conventions import SERVICE_LABEL, TEAM_LABEL
 from obsgen.model import Project, Selector
 
 SERVICES_FILE = "services.json"  # what verify needs of each service, written by every build
@@ -32,7 +32,8 @@ class Scope:
 
 
 def scopes(project: Project) -> list[Scope]:
-    return [Scope(s.name, s.selector, {**project.extra_labels, SERVICE_LABEL: s.name})
+    return [Scope(s.name, s.selector,
+                  {**project.extra_labels, SERVICE_LABEL: s.name, TEAM_LABEL: s.team})
             for s in project.services]
 
 

@@ -10,8 +10,10 @@ import yaml
 
 from alerts.lint import lint_groups
 from alerts.render import render
+from alerts.symptoms import SYMPTOMS
 from alerts.templates import humanize, humanize_percentage
 from obsgen.build import build
+from obsgen.conventions import SERVICE_LABEL, SLO_LABEL, TEAM_LABEL
 from obsgen.spec import default_spec_text, load_text
 from obsgen.writer import write_tree
 from tests.conftest import require_tool
@@ -85,6 +87,44 @@ def test_alerts_route_to_the_receiver_of_their_severity(built, severity: str, re
                   f"--config.file={out / 'alertmanager/alertmanager.yml'}",
                   f"severity={severity}", f"service={project.services[0].name}", "alertname=X")
     assert result.stdout.strip() == expected[receiver].name
+
+
+def _alert_rules(out: Path) -> list[dict]:
+    return [r for f in (out / "prometheus/rules").glob("*.alerts.yaml")
+            for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"]]
+
+
+def test_every_alert_carries_its_service_team_as_the_team_label(built) -> None:
+    project, out = built
+    teams = {s.name: s.team for s in project.services}
+    rules = _alert_rules(out)
+    assert rules and all(r["labels"][TEAM_LABEL] == teams[r["labels"][SERVICE_LABEL]]
+                         for r in rules)
+
+
+def test_pages_group_by_service_and_slo_and_tickets_by_alert_name(built) -> None:
+    _, out = built
+    route = yaml.safe_load((out / "alertmanager/alertmanager.yml").read_text())["route"]
+    page, ticket = route["routes"]
+    assert page["group_by"] == [SERVICE_LABEL, SLO_LABEL]  # every tier of an SLO: one incident
+    assert "group_by" not in ticket and route["group_by"] == ["alertname", SERVICE_LABEL]
+
+
+def test_slo_pages_inhibit_the_symptom_pages_they_explain(built) -> None:
+    project, out = built
+    rules = yaml.safe_load((out / "alertmanager/alertmanager.yml").read_text())["inhibit_rules"]
+    generated = {r["alert"] for r in _alert_rules(out)}
+    expected = []
+    for service in project.services:
+        for symptom in (s for s in SYMPTOMS if s.explained_by and s.name in generated):
+            slos = "|".join(o.name for o in service.slos if o.kind is symptom.explained_by)
+            expected.append({
+                "source_matchers": ['severity="page"', f'service="{service.name}"',
+                                    f'slo=~"{slos}"'],
+                "target_matchers": [f'service="{service.name}"', f'alertname=~"{symptom.name}"'],
+                "equal": [SERVICE_LABEL]})
+    assert len(expected) == 2 * len(project.services)  # P99 and route 5xx ratio everywhere
+    assert [r for r in rules if r in expected] == expected
 
 
 def test_ticket_route_is_muted_in_the_spec_deploy_windows(built) -> None:

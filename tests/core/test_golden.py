@@ -101,4 +101,4 @@ def test_derived_outputs_re_encode_the_primary_ones(name: str, monkeypatch: pyte
         grafana = yaml.safe_load(tree[f"grafana/alerting/{service.name}.yaml"])
         assert [(r["title"], r["data"][0]["model"]["expr"], r["for"], r["labels"])
                 for g in grafana["groups"] for r in g["rules"]] == \
-            [(r["alert"], r["expr"], r["for"], r["labels"]) for g in rules[1] for r in g["rules"]]
+            [(r["alert"], r["expr"], r.get("for", "0s"), r["labels"]) for g in rules[1] for r in g["rules"]]

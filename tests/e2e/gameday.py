@@ -51,7 +51,7 @@ class Outcome:
 def fastest_page(rules: dict[str, dict[str, Any]], slo: str) -> str:
     """The SLO's page alert with the shortest `for:` (the 1h/5m tier in the default policy)."""
     pages = [
-        (parse_duration(str(r.get("for", "0s"))) if r.get("for") else 0.0, name)
+        (parse_duration(str(r.get("for", "0s")), allow_zero=True) if r.get("for") else 0.0, name)
         for name, r in rules.items()
         if r.get("labels", {}).get("slo") == slo and r.get("labels", {}).get("severity") == "page"
     ]

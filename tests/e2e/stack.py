@@ -42,8 +42,29 @@ FAULT_TOKEN = "gameday-fault-token"
 JOB = "profiles"
 
 
-def gameday_spec_text(webhook_url: str) -> str:
-    """The bundled spec with webhook receivers, fast Alertmanager timings and no mute windows.
+@dataclass(frozen=True)
+class StackConfig:
+    """How the stack runs: the compressed game day, or real time as the Docker stack does."""
+
+    interval: str  # Prometheus scrape and rule evaluation interval
+    compress: bool  # load time-compressed copies of the rule files (tests.e2e.compress)
+    alertmanager: dict[str, str]  # spec `alerting` timings overriding the generated ones
+    resend_delay: str | None  # Prometheus --rules.alert.resend-delay (None: its default, 1m)
+
+
+# 1 s scrapes of 60x-compressed rules; Alertmanager flushes every second.
+COMPRESSED = StackConfig(
+    "1s", True, {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"}, "1s"
+)
+# The generated rules as they are, scraped and evaluated every 10 s (stack/prometheus), the
+# generated group_wait (30 s); group_interval cut from 5m to 30s so that any update of an
+# incident a pager would get shows up within a short watch.
+REALTIME = StackConfig("10s", False, {"group_interval": "30s", "repeat_interval": "1h"}, None)
+
+
+def gameday_spec_text(webhook_url: str, config: StackConfig = COMPRESSED) -> str:
+    """The bundled spec with webhook receivers, the config's Alertmanager timings and no mute
+    windows.
 
     Mute windows are dropped so a run on a Tuesday afternoon does not silence the tickets.
     """
@@ -56,7 +77,7 @@ def gameday_spec_text(webhook_url: str) -> str:
         }
         for kind in ("page", "ticket")
     }
-    alerting.update(group_wait="1s", group_interval="1s", repeat_interval="1h")
+    alerting.update(config.alertmanager)
     alerting.pop("mute_windows", None)
     return yaml.safe_dump(data, sort_keys=False)
 
@@ -81,9 +102,9 @@ class Artifacts:
         return rules
 
 
-def build_artifacts(webhook_url: str, out_dir: Path) -> Artifacts:
+def build_artifacts(webhook_url: str, out_dir: Path, config: StackConfig = COMPRESSED) -> Artifacts:
     """Build the game-day spec in memory and write the tree (plus a copy of the spec) out."""
-    text = gameday_spec_text(webhook_url)
+    text = gameday_spec_text(webhook_url, config)
     project = load_text(text, "gameday.yaml")
     tree = build(project).tree
     for path, content in tree.items():
@@ -153,6 +174,17 @@ class Stack:
             if a.get("state") in ("pending", "firing")
         ]
 
+    def firing(self) -> set[str]:
+        """Names of the alerts Prometheus fires (sends to Alertmanager); pending ones are not."""
+        return {a["labels"]["alertname"] for a in self.alerts() if a.get("state") == "firing"}
+
+    def inhibited(self) -> set[str]:
+        """Names of the alerts Alertmanager holds muted by an inhibition rule."""
+        held: list[dict[str, Any]] = [dict(a) for a in self.alertmanager.alerts()]
+        return {
+            str(a["labels"]["alertname"]) for a in held if a.get("status", {}).get("inhibitedBy")
+        }
+
 
 def _prometheus_alerts(server: PrometheusServer) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{server.url}/api/v1/alerts", timeout=10) as response:
@@ -170,11 +202,11 @@ def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0
 
 
 @contextlib.contextmanager
-def gameday_stack(workdir: Path) -> Iterator[Stack]:
+def gameday_stack(workdir: Path, config: StackConfig = COMPRESSED) -> Iterator[Stack]:
     """Webhook, build, demo service, Alertmanager, Prometheus; all stopped on exit."""
     with contextlib.ExitStack() as exit_stack:
         hook = exit_stack.enter_context(webhook())
-        artifacts = build_artifacts(hook.url, workdir / "build")
+        artifacts = build_artifacts(hook.url, workdir / "build", config)
         am_config = artifacts.tree.get("alertmanager/alertmanager.yml")
         if am_config is None:
             raise AssertionError(
@@ -186,21 +218,25 @@ def gameday_stack(workdir: Path) -> Iterator[Stack]:
         service.start(hook.url)
         exit_stack.callback(service.stop)
         am = exit_stack.enter_context(alertmanager(workdir / "alertmanager", am_config.decode()))
-        rules_dir = workdir / "compressed-rules"
+        rules_dir = workdir / ("compressed-rules" if config.compress else "rules")
         rules_dir.mkdir(parents=True, exist_ok=True)
         rule_files = []
         for path in artifacts.rule_files():
             target = rules_dir / Path(path).name
-            target.write_text(compress_rule_file(artifacts.tree[path].decode()))
+            text = artifacts.tree[path].decode()
+            target.write_text(compress_rule_file(text) if config.compress else text)
             rule_files.append(target)
+        resend = (
+            [f"--rules.alert.resend-delay={config.resend_delay}"] if config.resend_delay else []
+        )
         prom = exit_stack.enter_context(
             prometheus(
                 workdir / "prometheus",
                 {JOB: service.target},
                 rule_files,
                 alertmanager=am.url.removeprefix("http://"),
-                interval="1s",
-                extra_args=["--rules.alert.resend-delay=1s"],
+                interval=config.interval,
+                extra_args=resend,
             )
         )
         yield Stack(artifacts, service, prom, am, hook, workdir)
@@ -214,7 +250,7 @@ def keep_logs(workdir: Path, destination: Path) -> list[Path]:
         target = destination / log.relative_to(workdir).as_posix().replace("/", "__")
         shutil.copyfile(log, target)
         copied.append(target)
-    for folder in ("build", "compressed-rules"):
+    for folder in ("build", "compressed-rules", "rules"):
         if (workdir / folder).is_dir():
             shutil.copytree(workdir / folder, destination / folder, dirs_exist_ok=True)
     return copied

@@ -29,6 +29,7 @@ class Delivery:
     labels: dict[str, str]
     received: float  # time.time() when the call arrived
     starts_at: float  # when Prometheus saw the alert start firing (epoch seconds)
+    group_key: str = ""  # Alertmanager's aggregation group: one incident for a pager
 
     @property
     def alertname(self) -> str:
@@ -64,6 +65,7 @@ class Webhook:
                         dict(alert.get("labels", {})),
                         now,
                         _epoch(str(alert.get("startsAt", ""))),
+                        str(payload.get("groupKey", "")),
                     )
                 )
 
