@@ -136,7 +136,7 @@ def test_a_burst_of_errors_fires_the_availability_page(live: tuple[Path, Prometh
     _, prom, tree = live
     rule = next(r for path, content in tree.items() if path.endswith(".alerts.yaml")
                 for g in yaml.safe_load(content)["groups"] for r in g["rules"] if r["alert"] == PAGE)
-    wait = parse_duration(rule["for"], allow_zero=True) + 60
+    wait = parse_duration(rule.get("for", "0s"), allow_zero=True) + 60
     _wait(lambda: prom.query(f'ALERTS{{alertname="{PAGE}", alertstate="firing", service="orders"}}'),
           wait, f"{PAGE} to fire")
 
