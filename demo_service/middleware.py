@@ -103,7 +103,8 @@ class TelemetryMiddleware:
             kind=SpanKind.SERVER,
             attributes={
                 "http.request.method": method,
-                "url.path": scope["path"],
+                # no url.path: a raw path can carry ids or tokens; http.route (the template) is
+                # set once the router matched
                 "url.scheme": scope.get("scheme", "http"),
                 "network.protocol.version": scope.get("http_version", "1.1"),
                 "client.address": (scope.get("client") or ("", 0))[0],
@@ -171,9 +172,7 @@ class TelemetryMiddleware:
         # "sampled": lines follow the trace's sampling decision (guide F7: sample logs), so
         # every line has a trace to open; with tracing off, every request. A 5xx always.
         mode = self.log_access
-        if status >= 500 or mode == "all" or (
-            mode == "sampled" and (sampled or not ctx.is_valid)
-        ):
+        if status >= 500 or mode == "all" or (mode == "sampled" and (sampled or not ctx.is_valid)):
             self.access_log.write(method, route, status, round(elapsed * 1000, 2), ctx, request_id)
 
 
