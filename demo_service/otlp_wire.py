@@ -96,9 +96,16 @@ _KV_CACHE_TEXT = 256
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Repeated ``KeyValue``; an attribute the SDK could not encode is skipped and logged.
-    Read through the public ``Mapping`` interface only (the SDK's own dict inside
-    ``BoundedAttributes`` is private)."""
+    """Repeated ``KeyValue``; an attribute the SDK could not encode is skipped and logged."""
+    if attributes is not None and attributes.__class__ is not dict:
+        # The SDK's BoundedAttributes (also behind the read-only view ReadableSpan.attributes
+        # returns) is a MutableMapping: items() would run __iter__ and __getitem__ in Python per
+        # key. Its public copy() is a plain dict in one call (callgrind: 80k -> 74k instructions
+        # to encode a demo span).
+        try:
+            attributes = attributes.copy()  # type: ignore[attr-defined]
+        except AttributeError:  # a Mapping without copy(): read through the ABC
+            pass
     if not attributes:
         return b""
     out = []

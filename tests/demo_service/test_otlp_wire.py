@@ -464,3 +464,35 @@ def test_a_non_retryable_error_fails_at_once_and_shutdown_interrupts_a_retry() -
         exporter.shutdown()
         server.stop(0)
     assert attempts[1:] == [grpc.StatusCode.RESOURCE_EXHAUSTED]
+
+
+def test_attributes_in_a_mapping_without_copy_are_read_through_the_mapping_interface() -> None:
+    """The encoder copies the SDK's attribute mappings in one call; any other Mapping (a
+    subclass's own) is read through the ABC, with the same bytes as the SDK's encoder."""
+    from collections.abc import Iterator, Mapping
+
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    class Plain(Mapping[str, Any]):
+        def __init__(self, data: dict[str, Any]) -> None:
+            self.data = data
+
+        def __getitem__(self, key: str) -> Any:
+            return self.data[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self.data)
+
+        def __len__(self) -> int:
+            return len(self.data)
+
+    class Custom(ReadableSpan):
+        @property
+        def attributes(self) -> Any:
+            return Plain({"http.route": "/x", "n": 3})
+
+    ctx = SpanContext(trace_id=1, span_id=2, is_remote=False, trace_flags=TraceFlags(1))
+    span = Custom(name="GET", context=ctx, resource=Resource.create({}), start_time=1, end_time=2)
+    encoded = otlp_wire.encode_spans([span])
+    assert b"/x" in encoded
+    assert encoded == sdk_encode_spans([span]).SerializeToString()
