@@ -33,11 +33,15 @@ from opentelemetry.trace import SpanContext
 
 from demo_service.export import BoundedExporter
 from demo_service.metrics import ServiceMetrics
-from demo_service.otlp_wire import LogLine
+from demo_service.otlp_wire import LogLine, severity
 
 LOGGER_NAME = "demo_service.access"
 OTLP_SCOPE = InstrumentationScope("demo_service")  # what provider.get_logger("demo_service") has
 _logger = logging.getLogger(LOGGER_NAME)
+_SEVERITY = {
+    logging.INFO: severity(SeverityNumber.INFO),
+    logging.ERROR: severity(SeverityNumber.ERROR),
+}
 
 
 class AccessLog:
@@ -110,7 +114,7 @@ class AccessLog:
                     self._resource,
                     OTLP_SCOPE,
                     int(now * 1e9),
-                    SeverityNumber.ERROR if level == logging.ERROR else SeverityNumber.INFO,
+                    _SEVERITY[level],
                     line,
                     {
                         "logger.name": LOGGER_NAME,

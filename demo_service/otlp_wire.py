@@ -288,20 +288,26 @@ class LogLine:
         resource: Resource,
         scope: InstrumentationScope,
         timestamp: int,
-        severity: SeverityNumber,
+        severity: tuple[int, str],  # (SeverityNumber value, text): see ``severity``
         body: str,
         attributes: dict[str, Any],
         span: SpanContext,
     ) -> None:
         self.resource, self.instrumentation_scope = resource, scope
         self.timestamp = timestamp  # also its observed timestamp: one instant, one clock read
-        self.severity_number, self.severity_text = severity.value, severity.name
+        self.severity_number, self.severity_text = severity
         self.body, self.attributes = body, attributes
         self.trace_id, self.span_id, self.trace_flags = (
             span.trace_id,
             span.span_id,
             span.trace_flags,
         )
+
+
+def severity(number: SeverityNumber) -> tuple[int, str]:
+    """A ``LogLine``'s severity fields, computed once by its maker (an enum's ``.value`` and
+    ``.name`` are Python-level properties, not worth paying per line)."""
+    return number.value, number.name
 
 
 def _log_line(line: LogLine) -> bytes:

@@ -21,7 +21,7 @@ from demo_service import otlp_wire
 from demo_service.access_log import LOGGER_NAME, OTLP_SCOPE, AccessLog
 from demo_service.app import create_app
 from demo_service.middleware import TelemetryMiddleware
-from demo_service.otlp_wire import LogLine
+from demo_service.otlp_wire import LogLine, severity
 from tests.demo_service.conftest import TOKEN, body, settings_for
 
 
@@ -250,8 +250,8 @@ def test_the_access_record_is_the_record_the_sdk_would_have_emitted(
         body=line,
         attributes=dict(attrs),
     )
-    severity = SeverityNumber.ERROR if error else SeverityNumber.INFO
-    ours = LogLine(resource, OTLP_SCOPE, now, severity, line, dict(attrs), ctx)
+    level = severity(SeverityNumber.ERROR if error else SeverityNumber.INFO)
+    ours = LogLine(resource, OTLP_SCOPE, now, level, line, dict(attrs), ctx)
     expected = sdk_encode_logs(emitted).SerializeToString()
     assert otlp_wire.encode_logs([ours]) == expected
     # and next to SDK records of the same logger, both land under one resource and scope
