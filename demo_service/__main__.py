@@ -20,6 +20,9 @@ class DrainingServer(uvicorn.Server):
 
     The pause lets a load balancer see the failing probe and stop routing before the listening
     socket closes; uvicorn then finishes in-flight requests and runs the lifespan shutdown.
+    Only uvicorn's public ``Server`` methods are overridden: the first signal is held, and handed
+    to ``Server.handle_exit`` when the drain ends (uvicorn then stops, and re-raises it on exit
+    as it always does); a second signal during the drain is handed over at once.
     """
 
     def __init__(self, config: uvicorn.Config, runtime: Runtime, drain: float) -> None:
@@ -27,13 +30,15 @@ class DrainingServer(uvicorn.Server):
         self._runtime = runtime
         self._drain = drain
         self._drain_until: float | None = None
+        self._held: int | None = None  # the signal that started the drain
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._drain_until is None and self._drain > 0:
-            self._captured_signals.append(sig)
+            self._held = sig
             self._runtime.start_draining()
             self._drain_until = time.monotonic() + self._drain
             return
+        self._held = None  # handed over now: uvicorn records it once
         super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -43,8 +48,9 @@ class DrainingServer(uvicorn.Server):
         await super().shutdown(sockets)
 
     async def on_tick(self, counter: int) -> bool:
-        if self._drain_until is not None and time.monotonic() >= self._drain_until:
-            self.should_exit = True
+        if self._held is not None and time.monotonic() >= (self._drain_until or 0.0):
+            sig, self._held = self._held, None
+            super().handle_exit(sig, None)
         return await super().on_tick(counter)
 
 

@@ -10,8 +10,9 @@ it is built once: one JSON object for stdout, the same text as the OTLP log body
 
 For the same reason its OTLP copy skips the SDK's ``Logger.emit`` (an API record, a
 ``ReadWriteLogRecord``, bounded attributes with every value cleaned, all on the request's core):
-an ``AccessRecord`` goes straight into the export queue and encodes to the bytes the SDK's emit
-would have produced (tests/demo_service/test_access_log.py checks that). What it skips besides:
+an ``otlp_wire.LogLine`` — our own record type, which only our exporter takes — goes straight
+into the export queue and encodes to the bytes the SDK's emit would have produced
+(tests/demo_service/test_access_log.py checks that). What it skips besides:
 the SDK's log attribute limits (our four values are short and come from code), logger
 configurators and other processors (the demo installs none), and the SDK's internal log
 metrics; its observed timestamp is the line's own instant, not a second clock read.
@@ -25,49 +26,22 @@ import threading
 import time
 from typing import Any, TextIO
 
-from opentelemetry._logs import SeverityNumber
+from opentelemetry._logs import SeverityNumber  # the logs API's documented path
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext
 
 from demo_service.export import BoundedExporter
 from demo_service.metrics import ServiceMetrics
+from demo_service.otlp_wire import LogLine, severity
 
 LOGGER_NAME = "demo_service.access"
 OTLP_SCOPE = InstrumentationScope("demo_service")  # what provider.get_logger("demo_service") has
 _logger = logging.getLogger(LOGGER_NAME)
-
-
-class AccessRecord:
-    """One access line as an OTLP log record, read like the SDK's ``ReadableLogRecord`` (its
-    ``log_record`` is itself), so the export queue and both encoders take it as they are."""
-
-    __slots__ = (
-        "attributes", "body", "instrumentation_scope", "observed_timestamp", "resource",
-        "severity_number", "severity_text", "span_id", "timestamp", "trace_flags", "trace_id",
-    )
-    dropped_attributes = 0
-    event_name = None
-
-    def __init__(
-        self,
-        resource: Resource,
-        timestamp: int,
-        error: bool,
-        body: str,
-        attributes: dict[str, Any],
-        span: SpanContext,
-    ) -> None:
-        self.resource, self.instrumentation_scope = resource, OTLP_SCOPE
-        self.timestamp = self.observed_timestamp = timestamp
-        self.severity_number = SeverityNumber.ERROR if error else SeverityNumber.INFO
-        self.severity_text = "ERROR" if error else "INFO"
-        self.body, self.attributes = body, attributes
-        self.trace_id, self.span_id, self.trace_flags = span.trace_id, span.span_id, span.trace_flags
-
-    @property
-    def log_record(self) -> AccessRecord:
-        return self
+_SEVERITY = {
+    logging.INFO: severity(SeverityNumber.INFO),
+    logging.ERROR: severity(SeverityNumber.ERROR),
+}
 
 
 class AccessLog:
@@ -136,10 +110,11 @@ class AccessLog:
         self._counts[level].inc()
         if self._otlp is not None:
             self._otlp.offer(
-                AccessRecord(
+                LogLine(
                     self._resource,
+                    OTLP_SCOPE,
                     int(now * 1e9),
-                    level == logging.ERROR,
+                    _SEVERITY[level],
                     line,
                     {
                         "logger.name": LOGGER_NAME,

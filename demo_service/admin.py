@@ -12,12 +12,14 @@ log = logging.getLogger("demo_service.admin")
 
 
 def require_token(request: Request) -> None:
-    """Bearer token, compared in constant time; the token itself is never logged."""
-    expected: str = request.app.state.runtime.settings.fault_token
+    """Bearer token, compared in constant time; the token itself is never logged, and refusals
+    at most once per ``DEMO_REFUSED_LOG_INTERVAL_SECONDS`` (with how many were suppressed)."""
+    runtime = request.app.state.runtime
+    expected: str = runtime.settings.fault_token
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
-        log.warning("fault API call refused: missing or wrong token")
+        runtime.refused_log.log(logging.WARNING, "fault API call refused: missing or wrong token")
         raise HTTPException(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
 
 

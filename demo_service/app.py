@@ -7,17 +7,20 @@ import sys
 from typing import TextIO
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from demo_service import admin, api, ops
 from demo_service.access_log import AccessLog
+from demo_service.body_limit import BodyLimitMiddleware
 from demo_service.db import Database
 from demo_service.faults import DatabaseUnavailable, InjectedError
 from demo_service.metrics import ServiceMetrics
 from demo_service.middleware import TelemetryMiddleware
 from demo_service.runtime import Runtime, lifespan
 from demo_service.settings import Settings
+from demo_service.throttle import LogThrottle
 from demo_service.tracing import setup_telemetry
 from demo_service.worker import Worker
 
@@ -34,14 +37,27 @@ NATIVE_TELEMETRY_OFF = {
 }
 
 
+def _route(request: Request) -> str:
+    """The matched route's template: a raw path may carry ids or tokens, and is never logged."""
+    return getattr(request.scope.get("route"), "path_format", None) or "unmatched"
+
+
 async def _injected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("injected failure", extra={"path": request.url.path})
+    log.error("injected failure", extra={"route": _route(request)})
     return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
 async def _db_down(request: Request, exc: Exception) -> JSONResponse:
-    log.error("database unavailable: %s", exc, extra={"path": request.url.path})
+    log.error("database unavailable: %s", exc, extra={"route": _route(request)})
     return JSONResponse({"detail": "database unavailable"}, status_code=503)
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 without each error's ``input``: echoing the request body back (up to the
+    body limit) only amplifies a bad or hostile request."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 def create_app(
@@ -85,6 +101,9 @@ def create_app(
         worker=Worker(settings.queue_capacity, metrics, telemetry.tracer, faults),
         faults=faults,
         log_stream=log_stream,
+        refused_log=LogThrottle(
+            logging.getLogger("demo_service.admin"), settings.refused_log_interval
+        ),
     )
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -92,6 +111,9 @@ def create_app(
         app.include_router(admin.router)
     app.add_exception_handler(InjectedError, _injected)
     app.add_exception_handler(DatabaseUnavailable, _db_down)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    # Inside the telemetry middleware (added last, so outermost): a 413 is measured and traced.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         TelemetryMiddleware,
         metrics=metrics,

@@ -6,6 +6,8 @@ convention select exactly what is emitted here.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
@@ -39,11 +41,113 @@ def _base(counter_name: str) -> str:
     return counter_name.removesuffix("_total")
 
 
+class _Runtime(NamedTuple):
+    """One runtime instrument: the ``ServiceMetrics`` attribute, its kind, the
+    ``convention.runtime`` field that names it, its help, labels and buckets."""
+
+    attr: str
+    kind: type[Counter | Gauge | Histogram]
+    field: str
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+
+
+_LAG_HELP = "How late a periodically scheduled asyncio callback ran."
+_DROPPED_HELP = "Spans and log records dropped before export (queue full, export failed, shutdown)."
+# Counters drop the ``_total`` the convention spells: prometheus_client adds it.
+RUNTIME = (
+    _Runtime("loop_lag", Histogram, "event_loop_lag", _LAG_HELP, buckets=EVENT_LOOP_LAG_BUCKETS),
+    _Runtime(
+        "db_connections",
+        Gauge,
+        "db_connection_count",
+        "Pooled DB connections by state.",
+        (DB_STATE_LABEL,),
+    ),
+    _Runtime("db_connection_max", Gauge, "db_connection_max", "DB pool size."),
+    _Runtime(
+        "db_pending", Gauge, "db_connection_pending", "Requests waiting for a pooled DB connection."
+    ),
+    _Runtime(
+        "db_wait",
+        Histogram,
+        "db_connection_wait_time",
+        "Seconds spent waiting for a pooled DB connection.",
+        buckets=DB_DURATION_BUCKETS,
+    ),
+    _Runtime(
+        "db_operation",
+        Histogram,
+        "db_operation_duration",
+        "Duration of DB operations.",
+        (DB_OPERATION_LABEL,),
+        DB_DURATION_BUCKETS,
+    ),
+    _Runtime("queue_depth", Gauge, "queue_depth", "Jobs waiting in the queue."),
+    _Runtime("queue_capacity", Gauge, "queue_capacity", "Queue bound."),
+    _Runtime("jobs", Counter, "jobs", "Background jobs by outcome.", (JOB_OUTCOME_LABEL,)),
+    _Runtime(
+        "job_duration",
+        Histogram,
+        "job_duration",
+        "Duration of background jobs.",
+        buckets=JOB_DURATION_BUCKETS,
+    ),
+    _Runtime(
+        "log_records", Counter, "log_records", "Log records emitted, by level.", (LOG_LEVEL_LABEL,)
+    ),
+    _Runtime(
+        "telemetry_dropped", Counter, "telemetry_dropped", _DROPPED_HELP, (TELEMETRY_SIGNAL_LABEL,)
+    ),
+    _Runtime(
+        "telemetry_exported",
+        Counter,
+        "telemetry_exported",
+        "Spans and log records the collector accepted.",
+        (TELEMETRY_SIGNAL_LABEL,),
+    ),
+    _Runtime(
+        "build_info",
+        Gauge,
+        "build_info",
+        "Always 1; labels identify the running build.",
+        ("version", "commit"),
+    ),
+    _Runtime("startup_duration", Gauge, "startup_duration", STARTUP_HELP),
+)
+# Label values present at 0 from the start, so rate() works from the first scrape.
+PRESET = {
+    "jobs": ("success", "failure", "dropped"),
+    "telemetry_dropped": ("traces", "logs"),
+    "telemetry_exported": ("traces", "logs"),
+}
+
+
 class ServiceMetrics:
-    """The instruments, grouped by the part of the service that records them."""
+    """The instruments, grouped by the part of the service that records them: the two HTTP
+    instruments take names and labels from the convention itself, the rest from ``RUNTIME``."""
+
+    request_duration: Histogram
+    active_requests: Gauge
+    loop_lag: Histogram
+    db_connections: Gauge
+    db_connection_max: Gauge
+    db_pending: Gauge
+    db_wait: Histogram
+    db_operation: Histogram
+    queue_depth: Gauge
+    queue_capacity: Gauge
+    jobs: Counter
+    job_duration: Histogram
+    log_records: Counter
+    telemetry_dropped: Counter
+    telemetry_exported: Counter
+    build_info: Gauge
+    startup_duration: Gauge
 
     def __init__(self, registry: CollectorRegistry, convention: Convention = DEMO_SERVICE) -> None:
-        c, rt = convention, convention.runtime
+        c = convention
         self.registry = registry
         self.convention = convention
         ProcessCollector(registry=registry)
@@ -62,86 +166,13 @@ class ServiceMetrics:
             c.active_requests_labels,
             registry=registry,
         )
-        self.loop_lag = Histogram(
-            _name(rt.event_loop_lag, "event_loop_lag"),
-            "How late a periodically scheduled asyncio callback ran.",
-            buckets=EVENT_LOOP_LAG_BUCKETS,
-            registry=registry,
-        )
-        self.db_connections = Gauge(
-            _name(rt.db_connection_count, "db_connection_count"),
-            "Pooled DB connections by state.",
-            (DB_STATE_LABEL,),
-            registry=registry,
-        )
-        self.db_connection_max = Gauge(
-            _name(rt.db_connection_max, "db_connection_max"), "DB pool size.", registry=registry
-        )
-        self.db_pending = Gauge(
-            _name(rt.db_connection_pending, "db_connection_pending"),
-            "Requests waiting for a pooled DB connection.",
-            registry=registry,
-        )
-        self.db_wait = Histogram(
-            _name(rt.db_connection_wait_time, "db_connection_wait_time"),
-            "Seconds spent waiting for a pooled DB connection.",
-            buckets=DB_DURATION_BUCKETS,
-            registry=registry,
-        )
-        self.db_operation = Histogram(
-            _name(rt.db_operation_duration, "db_operation_duration"),
-            "Duration of DB operations.",
-            (DB_OPERATION_LABEL,),
-            buckets=DB_DURATION_BUCKETS,
-            registry=registry,
-        )
-        self.queue_depth = Gauge(
-            _name(rt.queue_depth, "queue_depth"), "Jobs waiting in the queue.", registry=registry
-        )
-        self.queue_capacity = Gauge(
-            _name(rt.queue_capacity, "queue_capacity"), "Queue bound.", registry=registry
-        )
-        self.jobs = Counter(
-            _base(_name(rt.jobs, "jobs")),
-            "Background jobs by outcome.",
-            (JOB_OUTCOME_LABEL,),
-            registry=registry,
-        )
-        self.job_duration = Histogram(
-            _name(rt.job_duration, "job_duration"),
-            "Duration of background jobs.",
-            buckets=JOB_DURATION_BUCKETS,
-            registry=registry,
-        )
-        self.log_records = Counter(
-            _base(_name(rt.log_records, "log_records")),
-            "Log records emitted, by level.",
-            (LOG_LEVEL_LABEL,),
-            registry=registry,
-        )
-        self.telemetry_dropped = Counter(
-            _base(_name(rt.telemetry_dropped, "telemetry_dropped")),
-            "Spans and log records dropped before export (queue full, export failed, shutdown).",
-            (TELEMETRY_SIGNAL_LABEL,),
-            registry=registry,
-        )
-        self.telemetry_exported = Counter(
-            _base(_name(rt.telemetry_exported, "telemetry_exported")),
-            "Spans and log records the collector accepted.",
-            (TELEMETRY_SIGNAL_LABEL,),
-            registry=registry,
-        )
-        self.build_info = Gauge(
-            _name(rt.build_info, "build_info"),
-            "Always 1; labels identify the running build.",
-            ("version", "commit"),
-            registry=registry,
-        )
-        self.startup_duration = Gauge(
-            _name(rt.startup_duration, "startup_duration"), STARTUP_HELP, registry=registry
-        )
-        for outcome in ("success", "failure", "dropped"):
-            self.jobs.labels(outcome)  # present at 0 so rate() works from the first scrape
-        for signal in ("traces", "logs"):
-            self.telemetry_dropped.labels(signal)
-            self.telemetry_exported.labels(signal)
+        for spec in RUNTIME:
+            name = _name(getattr(c.runtime, spec.field), spec.field)
+            extra: dict[str, Any] = {"buckets": spec.buckets} if spec.buckets else {}
+            if spec.kind is Counter:
+                name = _base(name)
+            instrument = spec.kind(name, spec.help, spec.labels, registry=registry, **extra)
+            setattr(self, spec.attr, instrument)
+        for attr, values in PRESET.items():
+            for value in values:
+                getattr(self, attr).labels(value)

@@ -15,7 +15,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,7 +64,7 @@ class TelemetryMiddleware:
         self._children: dict[tuple[str, str, int], Any] = {}
         self._active: dict[str, Any] = {}
 
-    def _duration_child(self, route: str, method: str, status: int) -> Any:
+    def duration_child(self, route: str, method: str, status: int) -> Any:
         key = (route, method, status)
         child = self._children.get(key)
         if child is None:  # bounded: routes x known methods x status codes
@@ -73,86 +73,111 @@ class TelemetryMiddleware:
             )
         return child
 
+    def active_child(self, method: str) -> Any:
+        active = self._active.get(method)
+        if active is None:  # bounded: known methods + _OTHER
+            active = self._active[method] = self.metrics.active_requests.labels(method)
+        return active
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.excluded:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        await _RequestTelemetry(self, scope, send).run(receive)
+
+
+def _incoming(headers: list[tuple[bytes, bytes]]) -> tuple[str, dict[str, str]]:
+    """The request id to use, and the W3C trace context headers, in one pass over headers."""
+    rid_raw: bytes | None = None
+    carrier: dict[str, str] = {}
+    for name, value in headers:
+        if name == _REQUEST_ID:
+            rid_raw = value
+        elif name in _TRACE_HEADERS:
+            carrier[name.decode()] = value.decode("latin-1")
+    return _request_id(rid_raw), carrier
+
+
+class _RequestTelemetry:
+    """One request's telemetry, in starlette's responder style: ``run`` starts the span and
+    calls the app with ``send_with_telemetry``; ``finish`` records everything exactly once, when
+    the last body byte goes out (so whoever got the response sees the metric) or, if the app
+    raised or never completed a response, when it returns."""
+
+    __slots__ = ("done", "method", "mw", "request_id", "scope", "send", "span", "started", "status")
+
+    def __init__(self, mw: TelemetryMiddleware, scope: Scope, send: Send) -> None:
+        self.started = time.perf_counter()
+        self.mw, self.scope, self.send = mw, scope, send
         method = scope["method"]
-        if method not in _KNOWN_METHODS:
-            method = "_OTHER"
-        active = self._active.get(method)
-        if active is None:
-            active = self._active[method] = self.metrics.active_requests.labels(method)
+        self.method = method if method in _KNOWN_METHODS else "_OTHER"
+        self.status = 500  # an exception before the response starts becomes a 500
+        self.done = False
+
+    async def run(self, receive: Receive) -> None:
+        mw, scope, method = self.mw, self.scope, self.method
+        active = mw.active_child(method)
         active.inc()
-
-        rid_raw: bytes | None = None
-        carrier: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            if name == _REQUEST_ID:
-                rid_raw = value
-            elif name in _TRACE_HEADERS:
-                carrier[name.decode()] = value.decode("latin-1")
-        request_id = _request_id(rid_raw)
-        rid_token = request_id_var.set(request_id)
-
+        self.request_id, carrier = _incoming(scope["headers"])
+        rid_token = request_id_var.set(self.request_id)
         parent = _PROPAGATOR.extract(carrier) if carrier else None
-        span = self.tracer.start_span(
+        self.span = span = mw.tracer.start_span(
             method,
             context=parent,
             kind=SpanKind.SERVER,
             attributes={
                 "http.request.method": method,
-                "url.path": scope["path"],
+                # no url.path: a raw path can carry ids or tokens; http.route (the template) is
+                # set once the router matched
                 "url.scheme": scope.get("scheme", "http"),
                 "network.protocol.version": scope.get("http_version", "1.1"),
                 "client.address": (scope.get("client") or ("", 0))[0],
             },
         )
         ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
-        # W3C traceparent out, formatted directly (the propagator is slower).
-        sc = span.get_span_context()
-        out_headers = [
-            (_REQUEST_ID, request_id.encode()),
-            (b"traceparent", b"00-%032x-%016x-%02x" % (sc.trace_id, sc.span_id, sc.trace_flags)),
-        ]
-        state = _Exchange(self, scope, method, started, span, request_id)
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state.status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *out_headers]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                # Record before the last byte leaves: whoever got the response sees the metric.
-                state.finish()
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_wrapper)
+            await mw.app(scope, receive, self.send_with_telemetry)
         finally:
-            state.finish()  # no-op unless the app raised or never completed a response
+            self.finish()  # no-op unless the app raised or never completed a response
             active.dec()
             otel_context.detach(ctx_token)
             request_id_var.reset(rid_token)
 
-    def record(
-        self, scope: Scope, method: str, status: int, started: float, span: Span, request_id: str
-    ) -> None:
-        """Histogram sample (exemplar when sampled), span name/status, access line; end span.
+    async def send_with_telemetry(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            # W3C traceparent out, formatted directly (the propagator is slower).
+            sc = self.span.get_span_context()
+            message["headers"] = [
+                *message.get("headers", ()),
+                (_REQUEST_ID, self.request_id.encode()),
+                (
+                    b"traceparent",
+                    b"00-%032x-%016x-%02x" % (sc.trace_id, sc.span_id, sc.trace_flags),
+                ),
+            ]
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            self.finish()
+        await self.send(message)
 
-        Never raises (see ``_Exchange.finish``); the span ends whatever happens before."""
+    def finish(self) -> None:
+        """Histogram sample, span name/status, access line, then the span ends; once."""
+        if self.done:
+            return
+        self.done = True
         try:
-            self._record(scope, method, status, started, span, request_id)
+            self._record()
+        except Exception:  # telemetry must never fail the request it describes
+            log.exception("request telemetry failed")
         finally:
-            span.end()
+            self.span.end()
 
-    def _record(
-        self, scope: Scope, method: str, status: int, started: float, span: Span, request_id: str
-    ) -> None:
-        route_obj = scope.get("route")
-        route = getattr(route_obj, "path_format", None) or self.unmatched
-        elapsed = time.perf_counter() - started
-        child = self._duration_child(route, method, status)
+    def _record(self) -> None:
+        mw, method, status, span = self.mw, self.method, self.status, self.span
+        route_obj = self.scope.get("route")
+        route = getattr(route_obj, "path_format", None) or mw.unmatched
+        elapsed = time.perf_counter() - self.started
+        child = mw.duration_child(route, method, status)
         ctx = span.get_span_context()
         sampled = ctx.trace_flags.sampled
         if sampled:
@@ -170,38 +195,7 @@ class TelemetryMiddleware:
                 span.set_attribute("error.type", str(status))
         # "sampled": lines follow the trace's sampling decision (guide F7: sample logs), so
         # every line has a trace to open; with tracing off, every request. A 5xx always.
-        mode = self.log_access
-        if status >= 500 or mode == "all" or (
-            mode == "sampled" and (sampled or not ctx.is_valid)
-        ):
-            self.access_log.write(method, route, status, round(elapsed * 1000, 2), ctx, request_id)
-
-
-class _Exchange:
-    """Per-request state shared by ``send_wrapper`` and the ``finally`` clause."""
-
-    __slots__ = ("done", "method", "mw", "request_id", "scope", "span", "started", "status")
-
-    def __init__(
-        self,
-        mw: TelemetryMiddleware,
-        scope: Scope,
-        method: str,
-        started: float,
-        span: Span,
-        request_id: str,
-    ) -> None:
-        self.mw, self.scope, self.method, self.started, self.span = mw, scope, method, started, span
-        self.request_id = request_id
-        self.status = 500  # an exception before the response starts becomes a 500
-        self.done = False
-
-    def finish(self) -> None:
-        if not self.done:
-            self.done = True
-            try:
-                self.mw.record(
-                    self.scope, self.method, self.status, self.started, self.span, self.request_id
-                )
-            except Exception:  # telemetry must never fail the request it describes
-                log.exception("request telemetry failed")
+        mode = mw.log_access
+        if status >= 500 or mode == "all" or (mode == "sampled" and (sampled or not ctx.is_valid)):
+            duration_ms = round(elapsed * 1000, 2)
+            mw.access_log.write(method, route, status, duration_ms, ctx, self.request_id)

@@ -16,10 +16,12 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext
 
 log = logging.getLogger("demo_service.export")
-_READABLE_ATTRIBUTES = ReadableSpan.attributes
 
 _FIXED64 = struct.Struct("<Q").pack
 _FIXED32 = struct.Struct("<I").pack
@@ -95,9 +97,15 @@ _KV_CACHE_TEXT = 256
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     """Repeated ``KeyValue``; an attribute the SDK could not encode is skipped and logged."""
-    # The SDK's BoundedAttributes is a MutableMapping over a plain dict: its len() and iteration
-    # through the ABC run __len__, __iter__ and __getitem__ in Python; the dict's do not.
-    attributes = getattr(attributes, "_dict", attributes)
+    if attributes is not None and attributes.__class__ is not dict:
+        # The SDK's BoundedAttributes (also behind the read-only view ReadableSpan.attributes
+        # returns) is a MutableMapping: items() would run __iter__ and __getitem__ in Python per
+        # key. Its public copy() is a plain dict in one call (callgrind: 80k -> 74k instructions
+        # to encode a demo span).
+        try:
+            attributes = attributes.copy()  # type: ignore[attr-defined]
+        except AttributeError:  # a Mapping without copy(): read through the ABC
+            pass
     if not attributes:
         return b""
     out = []
@@ -113,7 +121,7 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
                 continue
         try:
             encoded = _field(tag, _key_value(key, value))
-        except Exception as error:  # mirrors the SDK: one bad attribute never loses the batch
+        except (TypeError, ValueError) as error:  # as the SDK: a bad attribute never loses a batch
             log.warning("Failed to encode key %s: %s", key, error)
             continue
         if scalar:
@@ -213,16 +221,8 @@ def _status(status: Any) -> bytes:
     if status is None:
         return b""
     return _field(
-        b"\x7a", _string(b"\x12", status.description) + _uint(b"\x18", status.status_code._value_)
+        b"\x7a", _string(b"\x12", status.description) + _uint(b"\x18", status.status_code.value)
     )
-
-
-def _span_attributes(span: Any) -> Any:
-    """``ReadableSpan.attributes`` wraps its BoundedAttributes in a new MappingProxyType per call:
-    read them directly, unless a subclass overrides the property (to redact, say)."""
-    if type(span).attributes is _READABLE_ATTRIBUTES:
-        return span._attributes
-    return span.attributes
 
 
 def encode_span(span: Any) -> bytes:
@@ -237,10 +237,10 @@ def encode_span(span: Any) -> bytes:
         _string(b"\x1a", _trace_state(ctx.trace_state)),
         b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent else b"",
         _string(b"\x2a", span.name),
-        _uint(b"\x30", _SPAN_KIND[span.kind._value_]),  # not .name/.value: enum descriptors
+        _uint(b"\x30", _SPAN_KIND[span.kind.value]),
         b"\x39" + _FIXED64(span.start_time) if span.start_time else b"",
         b"\x41" + _FIXED64(span.end_time) if span.end_time else b"",
-        _attributes(b"\x4a", _span_attributes(span)),
+        _attributes(b"\x4a", span.attributes),
         _uint(b"\x50", span.dropped_attributes),
     ]
     if span.events:
@@ -248,7 +248,12 @@ def encode_span(span: Any) -> bytes:
     parts.append(_uint(b"\x60", span.dropped_events))
     if span.links:
         parts.append(b"".join(_field(b"\x6a", _link(link)) for link in span.links))
-    parts += [_uint(b"\x70", span.dropped_links), _status(span.status), b"\x85\x01", _span_flags(parent)]
+    parts += [
+        _uint(b"\x70", span.dropped_links),
+        _status(span.status),
+        b"\x85\x01",
+        _span_flags(parent),
+    ]
     return b"".join(parts)
 
 
@@ -260,10 +265,74 @@ def encode_spans(spans: Sequence[Any]) -> bytes:
     return grouped.request()
 
 
+class LogLine:
+    """A log record this service builds itself, without the SDK's objects: the access line
+    (``access_log`` says why). Its fields are OTLP's own; ``encode_logs`` takes it beside the
+    SDK's log records and writes the bytes the SDK would for the same record (tests compare)."""
+
+    __slots__ = (
+        "attributes",
+        "body",
+        "instrumentation_scope",
+        "resource",
+        "severity_number",
+        "severity_text",
+        "span_id",
+        "timestamp",
+        "trace_flags",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        resource: Resource,
+        scope: InstrumentationScope,
+        timestamp: int,
+        severity: tuple[int, str],  # (SeverityNumber value, text): see ``severity``
+        body: str,
+        attributes: dict[str, Any],
+        span: SpanContext,
+    ) -> None:
+        self.resource, self.instrumentation_scope = resource, scope
+        self.timestamp = timestamp  # also its observed timestamp: one instant, one clock read
+        self.severity_number, self.severity_text = severity
+        self.body, self.attributes = body, attributes
+        self.trace_id, self.span_id, self.trace_flags = (
+            span.trace_id,
+            span.span_id,
+            span.trace_flags,
+        )
+
+
+def severity(number: SeverityNumber) -> tuple[int, str]:
+    """A ``LogLine``'s severity fields, computed once by its maker (an enum's ``.value`` and
+    ``.name`` are Python-level properties, not worth paying per line)."""
+    return number.value, number.name
+
+
+def _log_line(line: LogLine) -> bytes:
+    return b"".join(
+        (
+            b"\x09" + _FIXED64(line.timestamp),
+            _uint(b"\x10", line.severity_number),
+            _string(b"\x1a", line.severity_text),
+            _field(b"\x2a", _any_value(line.body)),
+            _attributes(b"\x32", line.attributes),
+            b"\x45" + _FIXED32(line.trace_flags) if line.trace_flags else b"",
+            b"\x4a\x10" + line.trace_id.to_bytes(16, "big") if line.trace_id else b"",
+            b"\x52\x08" + line.span_id.to_bytes(8, "big") if line.span_id else b"",
+            b"\x59" + _FIXED64(line.timestamp),
+        )
+    )
+
+
 def encode_log(record: Any) -> bytes:
-    """One ``LogRecord`` message from an SDK ``ReadableLogRecord``."""
+    """One ``LogRecord`` message from a ``LogLine`` or an SDK log record (``ReadableLogRecord``
+    or ``ReadWriteLogRecord``: both carry the API ``LogRecord`` as ``log_record``)."""
+    if record.__class__ is LogLine:
+        return _log_line(record)
     lr = record.log_record
-    severity = getattr(lr.severity_number, "value", None)
+    severity = lr.severity_number.value if lr.severity_number is not None else None
     return b"".join(
         (
             b"\x09" + _FIXED64(lr.timestamp) if lr.timestamp else b"",
@@ -282,7 +351,7 @@ def encode_log(record: Any) -> bytes:
 
 
 def encode_logs(records: Sequence[Any]) -> bytes:
-    """``ExportLogsServiceRequest`` bytes for a batch of SDK log records."""
+    """``ExportLogsServiceRequest`` bytes for a batch of ``LogLine``s and SDK log records."""
     grouped = _Grouped()
     for record in records:
         grouped.add(record.resource, record.instrumentation_scope, encode_log(record))

@@ -17,6 +17,9 @@ _SECRET_TEXT = re.compile(
     r"|\b(authorization|cookie|password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)((?:(?:bearer|basic)\s+)?[^\s,;&\"']+)"
 )
 
+# Userinfo in a URL: "http://user:pass@collector:4317" (an OTLP endpoint, a database URL).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@")
+
 
 def is_secret_key(key: str) -> bool:
     return _SECRET_KEY.search(key) is not None
@@ -30,7 +33,12 @@ def redact_text(text: str) -> str:
             return f"{m.group(1)} {REDACTED}"
         return f"{m.group(2)}{m.group(3)}{REDACTED}"
 
-    return _SECRET_TEXT.sub(_mask, text)
+    return redact_url(_SECRET_TEXT.sub(_mask, text))
+
+
+def redact_url(text: str) -> str:
+    """Mask the userinfo of every URL in ``text``; host, port and path stay readable."""
+    return _USERINFO.sub(rf"\1{REDACTED}@", text) if "@" in text else text
 
 
 def redact_value(key: str, value: Any) -> Any:

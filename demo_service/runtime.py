@@ -20,7 +20,9 @@ from demo_service.faults import Faults
 from demo_service.logs import OtlpHandler, configure_logging
 from demo_service.looplag import monitor_loop_lag
 from demo_service.metrics import ServiceMetrics
+from demo_service.redact import redact_url
 from demo_service.settings import Settings
+from demo_service.throttle import LogThrottle
 from demo_service.tracing import Telemetry
 from demo_service.worker import Worker
 
@@ -40,6 +42,10 @@ class Runtime:
     draining: bool = False
     log_stream: TextIO | None = None
     stopping_since: float | None = None  # monotonic time the server began shutting down
+    # "fault API call refused" lines: callers without the token choose how often they happen
+    refused_log: LogThrottle = field(
+        default_factory=lambda: LogThrottle(logging.getLogger("demo_service.admin"), 60.0)
+    )
 
     def shutdown_deadline(self) -> float:
         """The grace period counts from when the server began stopping (in-flight requests
@@ -98,7 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "service": s.service_name,
             "version": s.version,
             "startup_seconds": round(startup, 3),
-            "otlp_endpoint": s.otlp_endpoint or "",
+            "otlp_endpoint": redact_url(s.otlp_endpoint or ""),
             "faults_enabled": s.fault_token is not None,
         },
     )

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from opentelemetry.util.re import parse_env_headers
+
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
@@ -28,6 +30,16 @@ def _access_log(value: str | None) -> str:
     if raw == "all":
         return "all"
     raise ValueError(f"DEMO_ACCESS_LOG={value!r}: expected off, sampled (or true) or all")
+
+
+def _compression(value: str | None) -> str | None:
+    """``OTEL_EXPORTER_OTLP_COMPRESSION``: gzip or none (the two OTLP defines)."""
+    raw = (value or "").strip().lower()
+    if raw in ("", "none"):
+        return None
+    if raw == "gzip":
+        return raw
+    raise ValueError(f"OTEL_EXPORTER_OTLP_COMPRESSION={value!r}: expected gzip or none")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -57,6 +69,8 @@ class Settings:
     access_log: str = "off"  # one of ACCESS_LOG_MODES
     log_level: str = "INFO"
     upload_max_bytes: int = 1_048_576
+    max_body_bytes: int = 1_048_576  # every route; the avatar upload has its own limit too
+    refused_log_interval: float = 60.0  # at most one "fault API call refused" line per interval
     shutdown_grace_seconds: float = 5.0
     shutdown_drain_seconds: float = 1.0
     loop_lag_interval: float = 0.1
@@ -64,8 +78,11 @@ class Settings:
     gc_gen0_threshold: int = 10_000  # Python's default is 700
     # OpenTelemetry export (standard OTEL_* variables)
     otel_disabled: bool = False
-    otlp_endpoint: str | None = None
+    otlp_endpoint: str | None = field(default=None, repr=False)  # may carry user:pass@
     otlp_protocol: str = "grpc"
+    otlp_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # often a key
+    otlp_compression: str | None = None
+    otlp_certificate: str | None = None  # CA bundle path for an https:// endpoint
     otlp_timeout: float = 2.0
     sampler_ratio: float = 1.0
     export_queue_size: int = 2048
@@ -94,6 +111,8 @@ class Settings:
             access_log=_access_log(e.get("DEMO_ACCESS_LOG")),
             log_level=(e.get("DEMO_LOG_LEVEL") or "INFO").upper(),
             upload_max_bytes=_int(e, "DEMO_UPLOAD_MAX_BYTES", 1_048_576),
+            max_body_bytes=_int(e, "DEMO_MAX_BODY_BYTES", 1_048_576),
+            refused_log_interval=_float(e, "DEMO_REFUSED_LOG_INTERVAL_SECONDS", 60.0),
             shutdown_grace_seconds=_float(e, "DEMO_SHUTDOWN_GRACE_SECONDS", 5.0),
             shutdown_drain_seconds=_float(e, "DEMO_SHUTDOWN_DRAIN_SECONDS", 1.0),
             loop_lag_interval=_float(e, "DEMO_LOOP_LAG_INTERVAL", 0.1),
@@ -102,6 +121,11 @@ class Settings:
             otel_disabled=_bool(e.get("OTEL_SDK_DISABLED"), False),
             otlp_endpoint=e.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             otlp_protocol=(e.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc").strip(),
+            otlp_headers=tuple(
+                parse_env_headers(e.get("OTEL_EXPORTER_OTLP_HEADERS", ""), True).items()
+            ),
+            otlp_compression=_compression(e.get("OTEL_EXPORTER_OTLP_COMPRESSION")),
+            otlp_certificate=e.get("OTEL_EXPORTER_OTLP_CERTIFICATE") or None,
             otlp_timeout=_float(e, "DEMO_OTLP_TIMEOUT_SECONDS", 2.0),
             sampler_ratio=_float(e, "OTEL_TRACES_SAMPLER_ARG", 1.0),
             export_queue_size=_int(e, "OTEL_BSP_MAX_QUEUE_SIZE", 2048),

@@ -59,20 +59,32 @@ class _LogQueue(LogRecordProcessor):
 
 def _exporters(settings: Settings) -> tuple[Any, Any]:
     """OTLP span and log exporters for the configured protocol (gRPC unless told otherwise)."""
-    endpoint, timeout = settings.otlp_endpoint, settings.otlp_timeout
+    endpoint, timeout = settings.otlp_endpoint or "", settings.otlp_timeout
     if settings.otlp_protocol.startswith("http"):
+        # The SDK's own exporters, whole. The log exporter's module is underscore-named, but it
+        # is the only path the package has and the one its ``opentelemetry_logs_exporter``
+        # entry point names: the documented way to the class.
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HL
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HS
 
-        base = (endpoint or "").rstrip("/")
+        base = endpoint.rstrip("/")
         return HS(endpoint=f"{base}/v1/traces", timeout=timeout), HL(
             endpoint=f"{base}/v1/logs", timeout=timeout
         )
-    from demo_service.otlp_grpc import WireLogExporter, WireSpanExporter
+    from demo_service.otlp_grpc import OtlpGrpcLogExporter, OtlpGrpcSpanExporter
 
+    certificate = None
+    if settings.otlp_certificate:
+        with open(settings.otlp_certificate, "rb") as f:
+            certificate = f.read()
+    options: dict[str, Any] = {
+        "headers": settings.otlp_headers,
+        "compression": settings.otlp_compression,
+        "certificate": certificate,
+    }
     return (
-        WireSpanExporter(endpoint=endpoint, timeout=timeout),
-        WireLogExporter(endpoint=endpoint, timeout=timeout),
+        OtlpGrpcSpanExporter(endpoint, timeout, **options),
+        OtlpGrpcLogExporter(endpoint, timeout, **options),
     )
 
 
@@ -81,7 +93,7 @@ class Telemetry:
     """The tracer, the OTLP logger provider (or None) and the queues to flush at shutdown.
 
     ``log_queue`` and ``resource`` are for the access line, which queues its OTLP records itself
-    (``access_log.AccessRecord``); every other log record goes through ``logger_provider``."""
+    (``otlp_wire.LogLine``); every other log record goes through ``logger_provider``."""
 
     tracer: trace.Tracer
     logger_provider: LoggerProvider | None

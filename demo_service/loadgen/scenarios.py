@@ -25,6 +25,7 @@ from demo_service.loadgen.traffic import (
     Summary,
     run_traffic,
 )
+from demo_service.redact import redact_url
 
 MAX_DURATION = 3600.0
 MAX_RPS = 1000.0
@@ -74,7 +75,7 @@ def check_target(url: str, allow_remote: bool) -> None:
     """Refuse non-loopback targets unless ``allow_remote``: a load tool must not surprise."""
     host = urlsplit(url).hostname
     if not host:
-        raise UnsafeTarget(f"not an absolute URL: {url!r}")
+        raise UnsafeTarget(f"not an absolute URL: {redact_url(url)!r}")
     if allow_remote:
         return
     try:

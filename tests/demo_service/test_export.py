@@ -1,4 +1,4 @@
-"""The bounded export queue with the real SDK gRPC exporter against a port nobody listens on."""
+"""The bounded export queue with the real gRPC exporter against a port nobody listens on."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from prometheus_client import CollectorRegistry, Counter
 
 from demo_service.export import BoundedExporter
-from demo_service.otlp_grpc import WireSpanExporter
+from demo_service.otlp_grpc import OtlpGrpcSpanExporter
 from tests.demo_service.conftest import free_port
 
 
@@ -27,7 +27,7 @@ class _Collect(SpanProcessor):
         self.spans.append(span)
 
 
-def _queue(exporter: WireSpanExporter) -> BoundedExporter[Any]:
+def _queue(exporter: OtlpGrpcSpanExporter) -> BoundedExporter[Any]:
     registry = CollectorRegistry()
     dropped = Counter("dropped", "d", ["signal"], registry=registry)
     exported = Counter("exported", "e", ["signal"], registry=registry)
@@ -44,7 +44,7 @@ def _queue(exporter: WireSpanExporter) -> BoundedExporter[Any]:
 def test_a_failed_export_frees_its_spans_without_a_full_gc() -> None:
     """The SDK's failed export leaves a frame -> batch reference cycle; the spans must not wait
     for the cyclic GC (in a collector outage that held ~95 MiB of dead spans)."""
-    exporter = WireSpanExporter(endpoint=f"http://127.0.0.1:{free_port()}", timeout=0.2)
+    exporter = OtlpGrpcSpanExporter(endpoint=f"http://127.0.0.1:{free_port()}", timeout=0.2)
     queue = _queue(exporter)
     collect = _Collect()
     provider = TracerProvider()
@@ -99,7 +99,7 @@ def _collector(port: int, delay: float = 0.0) -> tuple[grpc.Server, _SlowTraces]
 
 
 def test_shutdown_does_not_wait_for_a_collector_that_refuses() -> None:
-    exporter = WireSpanExporter(endpoint=f"http://127.0.0.1:{free_port()}", timeout=1)
+    exporter = OtlpGrpcSpanExporter(endpoint=f"http://127.0.0.1:{free_port()}", timeout=1)
     queue = _queue(exporter)
     for span in _spans(10):
         queue.offer(span)
@@ -112,7 +112,7 @@ def test_shutdown_does_not_wait_for_a_collector_that_refuses() -> None:
 def test_a_failure_before_shutdown_does_not_cut_the_flush_short() -> None:
     """The collector was briefly away; by shutdown it is back: everything queued goes out."""
     port = free_port()
-    exporter = WireSpanExporter(endpoint=f"http://127.0.0.1:{port}", timeout=1)
+    exporter = OtlpGrpcSpanExporter(endpoint=f"http://127.0.0.1:{port}", timeout=1)
     queue = _queue(exporter)
     for span in _spans(5):
         queue.offer(span)
@@ -133,7 +133,7 @@ def test_a_failure_before_shutdown_does_not_cut_the_flush_short() -> None:
 def test_a_slow_but_healthy_collector_is_waited_for() -> None:
     port = free_port()
     server, received = _collector(port, delay=1.5)
-    exporter = WireSpanExporter(endpoint=f"http://127.0.0.1:{port}", timeout=5)
+    exporter = OtlpGrpcSpanExporter(endpoint=f"http://127.0.0.1:{port}", timeout=5)
     queue = _queue(exporter)
     try:
         for span in _spans(10):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from typing import get_type_hints
 
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from demo_service.metrics import RUNTIME, ServiceMetrics
 from obsgen.conventions import DB_STATE_LABEL, DEMO_SERVICE, LOG_LEVEL_LABEL, OTEL
 from tests.demo_service.conftest import TOKEN
 
@@ -193,3 +196,15 @@ def test_probes_and_scrapes_stay_out_of_the_request_histogram(start_service):
         if s.name == OTEL.count()
     }
     assert routes == {"/profiles"}
+
+
+def test_every_declared_instrument_is_created_with_its_kind_and_presets():
+    """ServiceMetrics builds its runtime instruments from a table: none may be missed."""
+    registry = CollectorRegistry()
+    metrics = ServiceMetrics(registry)
+    declared = get_type_hints(ServiceMetrics)
+    assert len(declared) == 2 + len(RUNTIME)
+    for attr, kind in declared.items():
+        assert isinstance(getattr(metrics, attr), kind), attr
+    assert registry.get_sample_value(f"{RT.telemetry_exported}", {"signal": "logs"}) == 0.0
+    assert registry.get_sample_value(f"{RT.jobs}", {"outcome": "dropped"}) == 0.0

@@ -3,11 +3,12 @@
 Spans and log records are made by the real SDK (so attribute limits and cleaning are the SDK's),
 from data hypothesis generates; the SDK's ``encode_spans``/``encode_logs`` serialization is the
 oracle. Then the gRPC exporters that use it are driven against a receiver built from the
-official service stubs.
+official service stubs, and against raw gRPC handlers for what the stubs hide (metadata, retries).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent import futures
 from typing import Any
@@ -20,7 +21,6 @@ from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode_spans
-from opentelemetry.exporter.otlp.proto.grpc.exporter import OTLPExporterMixin
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
@@ -187,25 +187,22 @@ def test_log_batches_encode_to_the_sdk_bytes(specs: list[dict[str, Any]]) -> Non
 @pytest.mark.parametrize("bad", [{1, 2}, 2**64, [object()]])
 def test_a_value_the_sdk_rejects_is_rejected_too(bad: Any) -> None:
     records = _emit_logs(
-        [{"body": bad, "attributes": {}, "severity": None, "severity_text": None,
-          "in_span": False, "event_name": None, "timestamp": 1}]
+        [
+            {
+                "body": bad,
+                "attributes": {},
+                "severity": None,
+                "severity_text": None,
+                "in_span": False,
+                "event_name": None,
+                "timestamp": 1,
+            }
+        ]
     )
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 -- the SDK raises a bare Exception
         sdk_encode_logs(records)
     with pytest.raises((TypeError, ValueError)):
         otlp_wire.encode_logs(records)
-
-
-def test_the_sdk_grpc_exporter_still_calls_the_seam_we_override() -> None:
-    """If the SDK renamed ``_translate_data`` or the method that builds its stub, our overrides
-    would silently stop being used."""
-    for seam in ("_translate_data", "_initialize_channel_and_stub"):
-        assert seam in vars(OTLPExporterMixin)
-    for exporter in (otlp_grpc.WireSpanExporter, otlp_grpc.WireLogExporter):
-        assert "_translate_data" in vars(exporter)
-        assert exporter._initialize_channel_and_stub is (
-            otlp_grpc._SendsBytes._initialize_channel_and_stub
-        )
 
 
 def test_grpc_exporters_send_the_sdk_encoding_through_our_encoder(
@@ -218,15 +215,36 @@ def test_grpc_exporters_send_the_sdk_encoding_through_our_encoder(
 
     providers, collect = _providers()
     for i in range(20):
-        _make_span(providers, {"name": f"GET /{i}", "kind": SpanKind.SERVER, "provider": i % 3,
-                               "attributes": {"http.route": "/x", "n": i}, "parent": None,
-                               "trace_state": None, "events": [], "links": [], "status": "error",
-                               "scope": ("demo_service", "1")})
-    records = _emit_logs([{"body": '{"level": "info"}', "attributes": {"k": "v"},
-                           "severity": SeverityNumber.INFO, "severity_text": "INFO",
-                           "in_span": True, "event_name": None, "timestamp": time.time_ns()}])
-    spans_out = otlp_grpc.WireSpanExporter(endpoint=receiver.endpoint, timeout=5)
-    logs_out = otlp_grpc.WireLogExporter(endpoint=receiver.endpoint, timeout=5)
+        _make_span(
+            providers,
+            {
+                "name": f"GET /{i}",
+                "kind": SpanKind.SERVER,
+                "provider": i % 3,
+                "attributes": {"http.route": "/x", "n": i},
+                "parent": None,
+                "trace_state": None,
+                "events": [],
+                "links": [],
+                "status": "error",
+                "scope": ("demo_service", "1"),
+            },
+        )
+    records = _emit_logs(
+        [
+            {
+                "body": '{"level": "info"}',
+                "attributes": {"k": "v"},
+                "severity": SeverityNumber.INFO,
+                "severity_text": "INFO",
+                "in_span": True,
+                "event_name": None,
+                "timestamp": time.time_ns(),
+            }
+        ]
+    )
+    spans_out = otlp_grpc.OtlpGrpcSpanExporter(receiver.endpoint, 5)
+    logs_out = otlp_grpc.OtlpGrpcLogExporter(receiver.endpoint, 5)
     try:
         assert spans_out.export(collect.spans) == SpanExportResult.SUCCESS
         assert logs_out.export(records) == LogRecordExportResult.SUCCESS
@@ -242,9 +260,21 @@ def test_equal_but_differently_encoded_values_are_not_confused() -> None:
     """The encoder caches repeated attributes; 0.0 and -0.0 (or 1 and True) compare equal."""
     providers, collect = _providers()
     for value in (0.0, -0.0, 1, True, 1.0):
-        _make_span(providers, {"name": "s", "kind": SpanKind.CLIENT, "provider": 0,
-                               "attributes": {"v": value}, "parent": None, "trace_state": None,
-                               "events": [], "links": [], "status": None, "scope": ("a", None)})
+        _make_span(
+            providers,
+            {
+                "name": "s",
+                "kind": SpanKind.CLIENT,
+                "provider": 0,
+                "attributes": {"v": value},
+                "parent": None,
+                "trace_state": None,
+                "events": [],
+                "links": [],
+                "status": None,
+                "scope": ("a", None),
+            },
+        )
     assert otlp_wire.encode_spans(collect.spans) == (
         sdk_encode_spans(collect.spans).SerializeToString()
     )
@@ -256,20 +286,30 @@ def test_long_client_supplied_values_are_not_kept_in_the_encoder_cache() -> None
     providers, collect = _providers()
     otlp_wire._KV_CACHE.clear()
     for i in range(50):
-        _make_span(providers, {"name": "GET", "kind": SpanKind.SERVER, "provider": 0,
-                               "attributes": {"url.path": f"/{i}" + "x" * 10_000, "k": "short"},
-                               "parent": None, "trace_state": None, "events": [], "links": [],
-                               "status": None, "scope": ("a", None)})
+        _make_span(
+            providers,
+            {
+                "name": "GET",
+                "kind": SpanKind.SERVER,
+                "provider": 0,
+                "attributes": {"url.path": f"/{i}" + "x" * 10_000, "k": "short"},
+                "parent": None,
+                "trace_state": None,
+                "events": [],
+                "links": [],
+                "status": None,
+                "scope": ("a", None),
+            },
+        )
     assert otlp_wire.encode_spans(collect.spans) == (
         sdk_encode_spans(collect.spans).SerializeToString()
     )
     assert sum(len(v) for v in otlp_wire._KV_CACHE.values()) < 1000
 
 
-def test_a_reconnected_exporter_still_sends_our_bytes() -> None:
-    """On UNAVAILABLE the SDK closes its channel and builds a new stub on a new one; ours must be
-    rebuilt too, or the retry would go out through the SDK's serializing stub (and fail on
-    bytes)."""
+def test_after_unavailable_the_exporter_retries_on_a_new_channel() -> None:
+    """On UNAVAILABLE the exporter builds a fresh channel (gRPC's own reconnect backs off for up
+    to minutes) and the retry sends the same bytes on it."""
     received: list[bytes] = []
 
     def export(request: bytes, context: grpc.ServicerContext) -> bytes:
@@ -281,29 +321,45 @@ def test_a_reconnected_exporter_still_sends_our_bytes() -> None:
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     handler = grpc.unary_unary_rpc_method_handler(export)  # raw bytes in and out
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
-        "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": handler}),))
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": handler}
+            ),
+        )
+    )
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     providers, collect = _providers()
-    _make_span(providers, {"name": "GET /x", "kind": SpanKind.SERVER, "provider": 0,
-                           "attributes": {"http.route": "/x"}, "parent": None,
-                           "trace_state": None, "events": [], "links": [], "status": None,
-                           "scope": ("demo_service", "1")})
-    exporter = otlp_grpc.WireSpanExporter(endpoint=f"http://127.0.0.1:{port}", timeout=10)
-    channel_before = exporter._channel
+    _make_span(
+        providers,
+        {
+            "name": "GET /x",
+            "kind": SpanKind.SERVER,
+            "provider": 0,
+            "attributes": {"http.route": "/x"},
+            "parent": None,
+            "trace_state": None,
+            "events": [],
+            "links": [],
+            "status": None,
+            "scope": ("demo_service", "1"),
+        },
+    )
+    exporter = otlp_grpc.OtlpGrpcSpanExporter(f"http://127.0.0.1:{port}", 10)
+    channel_before = exporter.rpc._channel
     try:
         assert exporter.export(collect.spans) == SpanExportResult.SUCCESS
     finally:
         exporter.shutdown()
         server.stop(0)
-    assert exporter._channel is not channel_before  # the SDK did reconnect
+    assert exporter.rpc._channel is not channel_before  # it did reconnect
     assert received[1:] == [sdk_encode_spans(collect.spans).SerializeToString()]
 
 
 def test_a_span_class_that_overrides_attributes_is_encoded_through_its_property() -> None:
-    """The encoder reads a ReadableSpan's attributes directly for speed; a subclass that
-    overrides the property (redaction, say) must still be asked."""
+    """The encoder reads the public ``attributes`` property, so a subclass that overrides it
+    (redaction, say) is what gets exported."""
     from opentelemetry.sdk.trace import ReadableSpan
 
     class Redacted(ReadableSpan):
@@ -312,8 +368,131 @@ def test_a_span_class_that_overrides_attributes_is_encoded_through_its_property(
             return {"url.path": "[redacted]"}
 
     ctx = SpanContext(trace_id=1, span_id=2, is_remote=False, trace_flags=TraceFlags(1))
-    span = Redacted(name="GET", context=ctx, attributes={"url.path": "/secret/42"},
-                    resource=Resource.create({}), start_time=1, end_time=2)
+    span = Redacted(
+        name="GET",
+        context=ctx,
+        attributes={"url.path": "/secret/42"},
+        resource=Resource.create({}),
+        start_time=1,
+        end_time=2,
+    )
     encoded = otlp_wire.encode_spans([span])
     assert b"/secret/42" not in encoded and b"[redacted]" in encoded
+    assert encoded == sdk_encode_spans([span]).SerializeToString()
+
+
+def _raw_trace_server(export: Any) -> tuple[grpc.Server, int]:
+    """A trace receiver taking raw request bytes, so a test sees metadata and every attempt."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    handler = grpc.unary_unary_rpc_method_handler(export)
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": handler}
+            ),
+        )
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+def test_endpoint_userinfo_and_headers_travel_as_metadata_not_in_the_target() -> None:
+    seen: list[dict[str, str]] = []
+
+    def export(request: bytes, context: grpc.ServicerContext) -> bytes:
+        seen.append(dict(context.invocation_metadata()))
+        return b""
+
+    server, port = _raw_trace_server(export)
+    providers, collect = _providers()
+    _make_span(
+        providers,
+        {
+            "name": "GET /x",
+            "kind": SpanKind.SERVER,
+            "provider": 0,
+            "attributes": {},
+            "parent": None,
+            "trace_state": None,
+            "events": [],
+            "links": [],
+            "status": None,
+            "scope": ("demo_service", "1"),
+        },
+    )
+    exporter = otlp_grpc.OtlpGrpcSpanExporter(
+        f"http://collector%40corp:p%3Ass@127.0.0.1:{port}", 5, headers=(("x-tenant", "blue"),)
+    )
+    try:
+        assert exporter.export(collect.spans) == SpanExportResult.SUCCESS
+    finally:
+        exporter.shutdown()
+        server.stop(0)
+    assert exporter.rpc.target == f"127.0.0.1:{port}"
+    assert seen[0]["x-tenant"] == "blue"
+    # base64("collector@corp:p:ss"): percent-escapes decoded, as a URL's userinfo means them
+    assert seen[0]["authorization"] == "Basic Y29sbGVjdG9yQGNvcnA6cDpzcw=="
+
+
+@pytest.mark.parametrize("endpoint", ["collector:4317", "grpc://collector:4317", "http://"])
+def test_an_endpoint_without_http_or_https_is_refused_at_start(endpoint: str) -> None:
+    with pytest.raises(ValueError, match="http://host"):
+        otlp_grpc.OtlpGrpcSpanExporter(endpoint, 1)
+
+
+def test_a_non_retryable_error_fails_at_once_and_shutdown_interrupts_a_retry() -> None:
+    attempts: list[grpc.StatusCode] = []
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+    def export(request: bytes, context: grpc.ServicerContext) -> bytes:
+        attempts.append(code)
+        context.abort(code, "no")
+        return b""
+
+    server, port = _raw_trace_server(export)
+    exporter = otlp_grpc.OtlpGrpcSpanExporter(f"http://127.0.0.1:{port}", 30)
+    try:
+        assert exporter.export([]) == SpanExportResult.FAILURE
+        assert len(attempts) == 1  # INVALID_ARGUMENT is not retried
+        code = grpc.StatusCode.RESOURCE_EXHAUSTED  # retried after 1 s, 2 s, ... within 30 s
+        threading.Timer(0.3, exporter.shutdown).start()
+        started = time.monotonic()
+        assert exporter.export([]) == SpanExportResult.FAILURE
+        assert time.monotonic() - started < 2, "shutdown did not interrupt the backoff"
+    finally:
+        exporter.shutdown()
+        server.stop(0)
+    assert attempts[1:] == [grpc.StatusCode.RESOURCE_EXHAUSTED]
+
+
+def test_attributes_in_a_mapping_without_copy_are_read_through_the_mapping_interface() -> None:
+    """The encoder copies the SDK's attribute mappings in one call; any other Mapping (a
+    subclass's own) is read through the ABC, with the same bytes as the SDK's encoder."""
+    from collections.abc import Iterator, Mapping
+
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    class Plain(Mapping[str, Any]):
+        def __init__(self, data: dict[str, Any]) -> None:
+            self.data = data
+
+        def __getitem__(self, key: str) -> Any:
+            return self.data[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self.data)
+
+        def __len__(self) -> int:
+            return len(self.data)
+
+    class Custom(ReadableSpan):
+        @property
+        def attributes(self) -> Any:
+            return Plain({"http.route": "/x", "n": 3})
+
+    ctx = SpanContext(trace_id=1, span_id=2, is_remote=False, trace_flags=TraceFlags(1))
+    span = Custom(name="GET", context=ctx, resource=Resource.create({}), start_time=1, end_time=2)
+    encoded = otlp_wire.encode_spans([span])
+    assert b"/x" in encoded
     assert encoded == sdk_encode_spans([span]).SerializeToString()

@@ -57,7 +57,7 @@ def test_request_yields_one_server_span_with_db_children(receiver, start_service
     assert attrs["http.request.method"] == "GET"
     assert attrs["http.route"] == "/profiles/{profile_id}"
     assert attrs["http.response.status_code"] == 200
-    assert attrs["url.path"] == f"/profiles/{pid}"
+    assert "url.path" not in attrs  # the raw path may carry secrets (issue 14)
     children = [s for s in mine if s.kind == CLIENT]
     assert [c.name for c in children] == ["SELECT profiles"]
     assert children[0].parent_span_id == span.span_id
