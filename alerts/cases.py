@@ -6,8 +6,9 @@ rule's templates expanded the way Prometheus will, so a case proves the page a h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from alerts.rule import AlertRule
 from alerts.templates import expand

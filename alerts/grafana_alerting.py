@@ -20,7 +20,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-
 from alerts.links import kebab
 from alerts.rule import AlertGroup, AlertRule
 from dashboards import ids
@@ -74,7 +73,7 @@ def grafana_template(text: str) -> str:
     and expression result, and the number of query A is ``$values.A.Value``."""
     def one(match: re.Match[str]) -> str:
         action = match.group(1)
-        if not (action.startswith("$labels.") or action.startswith("$value |")):
+        if not (action.startswith(("$labels.", "$value |"))):
             raise ValueError(f"no Grafana form known for template action {match.group(0)!r}")
         return "{{ " + _VALUE.sub(f"$values.{QUERY}.Value", action) + " }}"
 

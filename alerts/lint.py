@@ -8,7 +8,8 @@ a valid duration, and every expression parsed by a real PromQL parser.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from obsgen import conventions as names
 from obsgen.durations import is_duration

@@ -6,7 +6,7 @@ exact, which lets the tests predict alert values to the digit the annotations pr
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def num(value: float) -> str:

@@ -123,7 +123,6 @@ def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
 
 def _no_traffic_case(project: Project, service: Service, slo: Slo, route: str) -> Case:
     """An hour of 1% errors then an idle hour: no 5m ratio sample, period ratio still 1%."""
-    labels = {**project.extra_labels, names.SERVICE_LABEL: service.name, names.SLO_LABEL: slo.name}
     ratio_5m = q.recorded(names.sli_error_ratio_record(q.SHORT_WINDOW), service, slo)
     period = q.recorded(names.SLO_PERIOD_ERROR_RATIO_RECORD, service, slo)
     # the period ratio is checked to lie within 1% ± 1e-9, immune to float rounding

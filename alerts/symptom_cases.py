@@ -5,7 +5,7 @@ exact. :data:`alerts.symptoms.SYMPTOMS` names each alert's builder.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from alerts.cases import AlertCheck, Case, Firing
 from alerts.rule import AlertRule

@@ -63,8 +63,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "up", ("oncall", "firing-alerts"),
         Runbook("Prometheus cannot scrape a target of the service.",
                 "The instance is likely not serving; its metrics and alerts are blind.",
-                ("Check pod status, restarts and readiness probes; check the /metrics endpoint "
-                 "answers.",)),
+                (("Check pod status, restarts and readiness probes; check the /metrics endpoint "
+                 "answers."),)),
         cases.target_down, silences_service=True),
     Symptom(
         "TargetMissing", "page", "10m", lambda p, s, t: q.target_missing(t),
@@ -151,8 +151,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "db_connection_count and db_connection_max", ("oncall", "db-pool-usage"),
         Runbook("The DB connection pool is nearly exhausted (F2).",
                 "Requests will queue for connections and time out.",
-                ("Use connection pools and close on teardown (F2); look for leaked sessions and "
-                 "slow queries.",)),
+                (("Use connection pools and close on teardown (F2); look for leaked sessions and "
+                 "slow queries."),)),
         cases.db_pool),
     Symptom(
         "DbPoolWaiters", "ticket", "5m", lambda p, s, t: q.db_pool_waiting(t),
@@ -229,8 +229,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "telemetry_dropped", ("debug", "telemetry-dropped"),
         Runbook("The OTLP exporter drops spans or logs.",
                 "Traces and logs of incidents are lost.",
-                ("Check the collector is up and keeping up; tune batch/queue sizes and "
-                 "sampling.",)),
+                (("Check the collector is up and keeping up; tune batch/queue sizes and "
+                 "sampling."),)),
         cases.telemetry),
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 _TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 

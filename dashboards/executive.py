@@ -9,7 +9,17 @@ import attr
 from grafanalib.core import Panel
 
 from dashboards import frame, ids
-from dashboards.panels import REF_IDS, Slot, assemble, prom, proms, stat, table, thresholds, timeseries
+from dashboards.panels import (
+    REF_IDS,
+    Slot,
+    assemble,
+    prom,
+    proms,
+    stat,
+    table,
+    thresholds,
+    timeseries,
+)
 from obsgen import conventions as names
 from obsgen.model import Kpi, Project, Service, Tier
 from obsgen.queries import slo as q_slo

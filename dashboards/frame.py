@@ -14,7 +14,7 @@ from typing import Any
 from grafanalib.core import Annotations, Dashboard, DashboardLink, Panel, Template, Templating, Time
 
 from dashboards.ids import KIND_TITLES, dashboard_uid
-from dashboards.panels import LOKI_VAR, PROMETHEUS, PROMETHEUS_VAR, TEMPO_VAR
+from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR
 from obsgen.model import Project, Service
 
 SCHEMA_VERSION = 39  # Grafana 10.4+; dashboards are saved in this model

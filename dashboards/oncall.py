@@ -24,10 +24,10 @@ from dashboards.panels import (
     thresholds,
     timeseries,
 )
+from obsgen import conventions as names
 from obsgen.model import Project, Service
 from obsgen.queries import http
 from obsgen.queries import runtime as rt
-from obsgen import conventions as names
 from obsgen.queries.base import RATE_INTERVAL, dashboard_target, firing_alerts, occurred
 
 QUANTILES = {"latency-p50": 0.5, "latency-p95": 0.95, "latency-p99": 0.99}

@@ -17,10 +17,10 @@ from obsgen.conventions import (
     DB_DURATION_BUCKETS,
     DB_OPERATION_LABEL,
     DB_STATE_LABEL,
+    DEMO_SERVICE,
     EVENT_LOOP_LAG_BUCKETS,
     JOB_OUTCOME_LABEL,
     LOG_LEVEL_LABEL,
-    DEMO_SERVICE,
     TELEMETRY_SIGNAL_LABEL,
     Convention,
 )

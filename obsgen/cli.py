@@ -110,7 +110,7 @@ def _discover(url: str, selector: tuple[str, str]):  # type: ignore[no-untyped-d
     from obsgen.verify.backends import BackendError, Http, Prometheus
 
     label, value = selector
-    match = '{%s="%s"}' % (label, value.replace("\\", "\\\\").replace('"', '\\"'))
+    match = '{{{}="{}"}}'.format(label, value.replace("\\", "\\\\").replace('"', '\\"'))
     try:
         series = Prometheus(Http(url)).series(match)
     except BackendError as exc:

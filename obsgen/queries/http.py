@@ -6,7 +6,6 @@ from obsgen import conventions as names
 from obsgen.queries.base import Target, by, route_matcher
 
 
-
 def request_rate(target: Target, window: str, group: tuple[str, ...] = (),
                  route_regex: str | None = None) -> str:
     """Requests per second."""

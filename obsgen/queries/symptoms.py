@@ -15,7 +15,7 @@ RATE_WINDOW = "5m"
 MEMORY_TREND_WINDOW = "1h"
 
 
-def _over(expr: str | None, threshold: float | int, op: str = ">") -> str | None:
+def _over(expr: str | None, threshold: float, op: str = ">") -> str | None:
     return f"{expr} {op} {threshold!r}" if expr else None
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from obsgen import conventions as names
-from obsgen.verify.collect import Scope
 from obsgen.verify.backends import BackendError, Http
+from obsgen.verify.collect import Scope
 from obsgen.verify.run import DATA, ERROR, Result
 
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')

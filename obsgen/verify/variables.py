@@ -7,7 +7,8 @@ resolved against the live Prometheus; "All" becomes the variable's allValue (or 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from obsgen.verify.backends import BackendError, Prometheus
 from obsgen.verify.collect import Query

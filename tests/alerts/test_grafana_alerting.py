@@ -15,18 +15,18 @@ from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import expr as grafana_expr
 from grafana_foundation_sdk.models import prometheus as grafana_prometheus
-from grafana_foundation_sdk.models.alerting import Rule, RuleGroup
+from grafana_foundation_sdk.models.alerting import RuleGroup
 
 from alerts import grafana_alerting
 from alerts.grafana_alerting import grafana_template, rule_uid
 from alerts.render import render
-from tests.harness import specs
 from obsgen.artifacts import HEADER
 from obsgen.build import build
 from obsgen.durations import parse_duration
 from obsgen.model import Project
 from obsgen.promql import syntax_error
 from obsgen.spec import load_file
+from tests.harness import specs
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = {"demo": None, "instrumentator": specs.INSTRUMENTATOR_SPEC}
@@ -70,7 +70,7 @@ def as_prometheus_template(text: str) -> str:
 
 
 def test_every_service_with_alerts_gets_a_file_outside_grafanas_provisioning_dir(built) -> None:
-    project, tree = built
+    _project, tree = built
     alert_files = {p for p in tree if p.startswith("prometheus/rules/") and p.endswith(".alerts.yaml")}
     assert alert_files
     assert set(grafana_files(tree)) == {p.split("/")[-1].removesuffix(".alerts.yaml")
@@ -96,7 +96,7 @@ def test_the_file_says_how_to_use_it_in_its_header(built) -> None:
 
 
 def test_the_file_has_grafanas_provisioning_layout(built) -> None:
-    project, tree = built
+    _project, tree = built
     for service, document in grafana_files(tree).items():
         assert list(document) == ["apiVersion", "groups"] and document["apiVersion"] == 1
         for group in document["groups"]:
@@ -109,7 +109,7 @@ def test_the_file_has_grafanas_provisioning_layout(built) -> None:
 
 def test_every_rule_parses_with_grafanas_models_and_round_trips(built) -> None:
     project, tree = built
-    for service, document in grafana_files(tree).items():
+    for document in grafana_files(tree).values():
         for group in document["groups"]:
             parsed_group = RuleGroup.from_json({"title": group["name"], "rules": group["rules"],
                                                 "interval": int(parse_duration(group["interval"]))})
@@ -142,7 +142,7 @@ def test_every_rule_parses_with_grafanas_models_and_round_trips(built) -> None:
 
 
 def test_the_grafana_rules_are_the_prometheus_alerts(built) -> None:
-    project, tree = built
+    _project, tree = built
     for service, document in grafana_files(tree).items():
         prometheus = prometheus_groups(tree, service)
         assert [g["name"] for g in document["groups"]] == [g["name"] for g in prometheus]

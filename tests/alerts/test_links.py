@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from tests.harness import specs
 from obsgen.build import build
 from obsgen.spec import load_file
+from tests.harness import specs
 
 SPECS = [None, specs.INSTRUMENTATOR_SPEC]
 

@@ -75,7 +75,7 @@ def test_every_generated_rule_file_passes_promtool_check_rules(name: str, tmp_pa
             target.write_bytes(content)
             rule_files.append(str(target))
     assert rule_files, "the build must produce rule files"
-    result = subprocess.run([promtool, "check", "rules", *rule_files], capture_output=True, text=True)
+    result = subprocess.run([promtool, "check", "rules", *rule_files], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(rule_files)
 

@@ -41,7 +41,7 @@ def test_the_readme_build_command_works_in_a_fresh_virtualenv(tmp_path: Path) ->
     venv.EnvBuilder(with_pip=True).create(env_dir)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(["bash", "-c", command], cwd=checkout, env=env, capture_output=True,
+    result = subprocess.run(["bash", "-c", command], cwd=checkout, env=env, capture_output=True, check=False,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "obsgen: wrote" in result.stdout
