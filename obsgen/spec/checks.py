@@ -146,6 +146,8 @@ def url(value: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as exc:
         return f"{shown(value)} is not a valid URL: {exc}"
+    if "$" in value:
+        return f"{shown(value)} must not contain '$' (Grafana's provisioning expands $VARIABLES)"
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
         return f"{shown(value)} is not an http(s) URL (e.g. https://grafana.example.com)"
     return None

@@ -227,6 +227,12 @@ REJECTED = [
         "0.99]",
     ),
     (
+        "a datasource url with a dollar that Grafana's provisioning would expand",
+        edit("url: http://loki:3100", "url: 'http://loki:3100/$x'"),
+        "datasources.loki.url",
+        "must not contain '$'",
+    ),
+    (
         "a KPI description naming a Grafana variable no dashboard defines",
         edit("description: Successful profile sign-ups per second.", "description: $x"),
         "kpis[0].description",
