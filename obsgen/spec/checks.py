@@ -101,6 +101,33 @@ def text(value: str) -> str | None:
     return None
 
 
+# The variables every generated dashboard defines (dashboards/frame.py, dashboards/panels.py);
+# Grafana's own (`$__rate_interval`, ...) start with "__" and are always allowed.
+DASHBOARD_VARIABLES = ("datasource", "loki_datasource", "tempo_datasource", "service")
+
+
+def _undefined_variables(value: str) -> str | None:
+    """Grafana expands `$name`, `${name}` and `[[name]]` in dashboard text and queries; one the
+    dashboards do not define fails the dashboard lint (and shows raw in Grafana)."""
+    from dashboards.lint import variables_used
+
+    unknown = sorted(variables_used(value) - set(DASHBOARD_VARIABLES))
+    if not unknown:
+        return None
+    defined = ", ".join(f"${name}" for name in DASHBOARD_VARIABLES)
+    return f"uses ${unknown[0]}, which no dashboard defines (defined: {defined})"
+
+
+def dashboard_text(value: str) -> str | None:
+    """Text shown in a dashboard (titles, descriptions, tags)."""
+    return text(value) or _undefined_variables(value)
+
+
+def kpi_expr(value: str) -> str | None:
+    """A KPI's PromQL, run by the executive dashboard with its variables."""
+    return promql(value) or _undefined_variables(value)
+
+
 def template_safe(value: str) -> str | None:
     """Text that lands in alert labels or annotations, which Prometheus and Grafana expand as
     Go templates: a '{{' would be run, not shown."""
@@ -120,6 +147,8 @@ def url(value: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as exc:
         return f"{shown(value)} is not a valid URL: {exc}"
+    if "$" in value:
+        return f"{shown(value)} must not contain '$' (Grafana's provisioning expands $VARIABLES)"
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
         return f"{shown(value)} is not an http(s) URL (e.g. https://grafana.example.com)"
     return None

@@ -80,7 +80,7 @@ def _read_service(node: Node, slo_nodes: list[tuple[Node, SloDoc]]) -> ServiceDo
         required=("name",),
     )
     name = node.get("name", str, check=checks.name)
-    team = node.get("team", str, "unowned", checks.text) or "unowned"
+    team = node.get("team", str, "unowned", checks.dashboard_text) or "unowned"
     convention_doc = _read_convention(node)
     convention = mapping.convention(convention_doc) if convention_doc else None
     selector = SelectorDoc(label="job", value=name or "")
@@ -304,7 +304,7 @@ def _read_slos(
         objective = node.get("objective", float, check=_objective_check)
         period = node.get("period", str, "30d", _period_check)
         routes = node.get("routes", str, None, checks.route_regex)
-        description = node.get("description", str, "", checks.text) or ""
+        description = node.get("description", str, "", checks.dashboard_text) or ""
         threshold = None
         if kind_text == SloKind.LATENCY.value:
             threshold = node.get(
@@ -352,10 +352,10 @@ def _read_kpis(service: Node) -> list[KpiDoc]:
     kpis: list[KpiDoc] = []
     for node, _ in service.items("kpis"):
         node.check_keys(("title", "expr", "unit", "description"), required=("title", "expr"))
-        title = node.get("title", str, check=checks.text)
-        expr = node.get("expr", str, check=checks.promql)
-        unit = node.get("unit", str, "short", checks.text) or "short"
-        description = node.get("description", str, "", checks.text) or ""
+        title = node.get("title", str, check=checks.dashboard_text)
+        expr = node.get("expr", str, check=checks.kpi_expr)
+        unit = node.get("unit", str, "short", checks.dashboard_text) or "short"
+        description = node.get("description", str, "", checks.dashboard_text) or ""
         if title and expr:
             kpis.append(KpiDoc(title=title, expr=expr, unit=unit, description=description))
     return kpis

@@ -227,6 +227,24 @@ REJECTED = [
         "0.99]",
     ),
     (
+        "a datasource url with a dollar that Grafana's provisioning would expand",
+        edit("url: http://loki:3100", "url: 'http://loki:3100/$x'"),
+        "datasources.loki.url",
+        "must not contain '$'",
+    ),
+    (
+        "a KPI description naming a Grafana variable no dashboard defines",
+        edit("description: Successful profile sign-ups per second.", "description: $x"),
+        "kpis[0].description",
+        "which no dashboard defines",
+    ),
+    (
+        "a KPI query using a Grafana variable no dashboard defines",
+        edit('job="profiles", http_route="/profiles"', 'job="$job", http_route="/profiles"'),
+        "kpis[0].expr",
+        "$job",
+    ),
+    (
         "a tier's for beyond Prometheus's range",
         edit(POLICY, POLICY + "  tiers:\n    page-fast: {for: 999999999999y}\n"),
         "tiers.page-fast.for",
