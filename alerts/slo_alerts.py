@@ -19,8 +19,8 @@ RUNBOOKS = {
     SloKind.AVAILABILITY: Runbook(
         "Requests fail with 5xx faster than the SLO's error budget allows.",
         "Users see errors; at this burn the monthly budget runs out early.",
-        ("Find the failing routes on the 5xx-by-route panel; correlate with recent deploys and "
-         "roll back a bad release (guide: rapid error budget burn).",
+        (("Find the failing routes on the 5xx-by-route panel; correlate with recent deploys and "
+         "roll back a bad release (guide: rapid error budget burn)."),
          "Check dependency errors (DB, external APIs) in traces of failing requests.",
          "Centralize error handling for unhandled exceptions (F8).")),
     SloKind.LATENCY: Runbook(
