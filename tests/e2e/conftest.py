@@ -19,10 +19,10 @@ WARMUP_SECONDS = 60.0
 
 
 def _warm(stack: Stack) -> bool:
-    """Scraped, the SLO recording rules produce values, and nothing is pending from start-up."""
+    """Scraped, the SLO recording rules produce values, and nothing fires from start-up."""
     up = stack.prometheus.query('up{job="profiles"} == 1')
     recorded = stack.prometheus.query("slo:sli_error:ratio_rate5m")
-    return bool(up and recorded and not stack.alerts())
+    return bool(up and recorded and not stack.firing())
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def stack(
             )
             try:
                 assert wait_until(lambda: _warm(live), WARMUP_SECONDS, 1.0), (
-                    f"stack not warm after {WARMUP_SECONDS}s: alerts {live.alerts()}"
+                    f"stack not warm after {WARMUP_SECONDS}s: firing {live.firing()}"
                 )
             finally:
                 warmup.stop()

@@ -19,6 +19,7 @@ from tests.e2e.stack import FAULT_TOKEN, Stack, wait_until
 from tests.e2e.webhook import Delivery
 
 RECOVERY_RPS = 10.0
+INHIBITED = "inhibited"  # Outcome.receivers value: fired, muted by its SLO page in Alertmanager
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Expectation:
     must_fire_slos: tuple[str, ...] = ()  # SLOs whose fastest page tier must fire
     related_slos: tuple[str, ...] = ()  # every alert of these SLOs may fire too
     related: tuple[str, ...] = ()  # other alerts that may fire (consequences, not noise)
+    # symptom pages that must fire in Prometheus yet never reach the pager: the SLO page that
+    # explains them inhibits them in Alertmanager (one page per incident)
+    inhibited: tuple[str, ...] = ()
     load: str | None = None  # loadgen scenario; None for target-down
     rps: float = 20.0
     max_fault_seconds: float = 50.0  # slowest seen: ~23 s (backlog, `for: 15m` → 15 s)
@@ -60,7 +64,9 @@ def fastest_page(rules: dict[str, dict[str, Any]], slo: str) -> str:
 
 
 def required_alerts(expectation: Expectation, rules: dict[str, dict[str, Any]]) -> list[str]:
-    missing = [name for name in expectation.must_fire + expectation.related if name not in rules]
+    """The alerts that must reach the pager (the inhibited ones are checked apart)."""
+    named = expectation.must_fire + expectation.related + expectation.inhibited
+    missing = [name for name in named if name not in rules]
     assert not missing, f"{expectation.name}: alerts not generated: {missing}"
     return [fastest_page(rules, slo) for slo in expectation.must_fire_slos] + list(
         expectation.must_fire
@@ -73,7 +79,8 @@ def allowed_alerts(expectation: Expectation, rules: dict[str, dict[str, Any]]) -
         for name, r in rules.items()
         if r.get("labels", {}).get("slo") in expectation.related_slos
     }
-    return related | set(expectation.related) | set(required_alerts(expectation, rules))
+    named = set(expectation.related) | set(expectation.inhibited)
+    return related | named | set(required_alerts(expectation, rules))
 
 
 def severity_of(rules: dict[str, dict[str, Any]], name: str) -> str:
@@ -132,25 +139,43 @@ def run(
     if inject is not None:
         inject()
 
+    muted: dict[str, float] = {}
+
     def detected() -> bool:
         fired = _firsts(stack.webhook.since(start), "firing")
-        return all(name in fired for name in required)
+        if expectation.inhibited:
+            now = time.time()
+            for name in (stack.firing() & stack.inhibited()) - muted.keys():
+                muted[name] = now - start
+        return all(name in fired for name in required) and muted.keys() >= set(
+            expectation.inhibited
+        )
 
     try:
         wait_until(detected, expectation.max_fault_seconds, 0.5)
     finally:
+        # The fault's load stops here, and with it what it drives (pool waiters, errors): on a
+        # busy machine stopping the load generator takes seconds, and an alert can resolve
+        # before the fault flag is cleared. Resets count from here for load scenarios.
+        stopping = time.time()
         if handle is not None:
             handle.stop()
             summary = handle.result(60)
             outcome.load = summary.line()
         if undo is not None:
             undo()
-    recovered = time.time()
+    recovered = stopping if handle is not None else time.time()
     healthy = traffic(stack, "healthy", expectation.max_reset_seconds, RECOVERY_RPS)
+
+    quiet: dict[str, float] = {}
 
     def resolved() -> bool:
         done = _firsts(stack.webhook.since(recovered), "resolved")
-        return all(name in done for name in required)
+        if expectation.inhibited:
+            now = time.time()
+            for name in set(expectation.inhibited) - stack.firing() - quiet.keys():
+                quiet[name] = now - recovered
+        return all(name in done for name in required) and quiet.keys() >= set(expectation.inhibited)
 
     try:
         wait_until(resolved, expectation.max_reset_seconds, 0.5)
@@ -166,9 +191,15 @@ def run(
             outcome.receivers[name] = fired[name].path
         if name in cleared:
             outcome.reset[name] = cleared[name].received - recovered
+    for name in expectation.inhibited:
+        if name in muted:
+            outcome.detection[name] = muted[name]
+            outcome.receivers[name] = INHIBITED
+        if name in quiet:
+            outcome.reset[name] = quiet[name]
     outcome.other_alerts = {
         name: d.path
         for name, d in fired.items()  # started here, not left over
-        if name not in required and d.starts_at >= start - 1
+        if name not in required and name not in expectation.inhibited and d.starts_at >= start - 1
     }
     return outcome, deliveries

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from obsgen.cli import main
 from tests.e2e.gameday import (
+    INHIBITED,
     Expectation,
     Outcome,
     allowed_alerts,
@@ -35,18 +36,22 @@ HEALTHY_SECONDS = 60.0  # with 60x compression: an hour of production time on ev
 SERIES = 'count({job="profiles"})'
 
 SCENARIOS = (
+    # Every route fails or slows: the SLO page is the one page; the symptom it explains fires
+    # in Prometheus and stays muted in Alertmanager.
     Expectation(
         "error-spike",
-        ("RouteErrorRatioHigh",),
+        (),
         must_fire_slos=("availability",),
         related_slos=("availability",),
+        inhibited=("RouteErrorRatioHigh",),
         load="error-spike",
     ),
     Expectation(
         "latency-spike",
-        ("LatencyP99High",),
+        (),
         must_fire_slos=("latency",),
         related_slos=("latency",),
+        inhibited=("LatencyP99High",),
         load="latency-spike",
     ),
     # The scenario blocks the loop on a fraction of requests: at 20 req/s it lags, yet the
@@ -71,20 +76,19 @@ SCENARIOS = (
 )
 
 
-def _active(stack: Stack) -> list[str]:
-    return sorted(f"{a['labels']['alertname']}({a['state']})" for a in stack.alerts())
-
-
-def test_healthy_load_raises_no_alert(stack: Stack) -> None:
+def test_healthy_load_fires_no_alert_and_notifies_nobody(stack: Stack) -> None:
+    # Judged by what fires and what reaches the receivers: a pending alert (a condition
+    # that has not yet held for its `for:`) notifies nobody, and on a loaded machine a few slow
+    # requests in a compressed 5 s window can make one pending for a moment.
     start = time.time()
     handle = traffic(stack, "healthy", HEALTHY_SECONDS, 10.0)
     seen: set[str] = set()
     while time.time() - start < HEALTHY_SECONDS:
-        seen.update(_active(stack))
+        seen.update(stack.firing())
         time.sleep(1.0)
     summary = handle.result(60)
     assert summary.count("2") > HEALTHY_SECONDS * 5, f"healthy load did not run: {summary.line()}"
-    assert not seen, f"alerts pending or firing under healthy load: {sorted(seen)}"
+    assert not seen, f"alerts fired under healthy load: {sorted(seen)}"
     assert not stack.webhook.since(start), "Alertmanager notified under healthy load"
     assert not stack.alertmanager.alerts(), "Alertmanager holds alerts under healthy load"
 
@@ -209,7 +213,14 @@ def _check(
     assert not new_pages - allowed, (
         f"{expectation.name}: unrelated pages fired: {new_pages - allowed}"
     )
-    unresolved = [name for name in required if name not in outcome.reset]
+    for name in expectation.inhibited:
+        assert outcome.receivers.get(name) == INHIBITED, (
+            f"{expectation.name}: {name} never fired muted by its SLO page: {outcome.receivers}"
+        )
+    delivered = {d.alertname for d in deliveries if d.status == "firing"}
+    leaked = delivered & set(expectation.inhibited)
+    assert not leaked, f"{expectation.name}: explained symptoms reached the pager: {leaked}"
+    unresolved = [name for name in [*required, *expectation.inhibited] if name not in outcome.reset]
     assert not unresolved, f"{expectation.name}: did not resolve after recovery: {unresolved}"
 
 
