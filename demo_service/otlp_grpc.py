@@ -12,7 +12,8 @@ far, and it is the path the SDK documents for it (there is no other), so it is i
 What they keep of the SDK's exporters: ``http://`` plaintext or ``https://`` TLS (system roots,
 or ``certificate``), extra metadata (``OTEL_EXPORTER_OTLP_HEADERS``), gzip, the retryable status
 codes and their backoff (2^n s ±20 %, or the server's ``RetryInfo``) within one timeout per
-export, a fresh channel after UNAVAILABLE, and shutdown interrupting a retry. Userinfo in the
+export, a fresh channel after UNAVAILABLE, and shutdown interrupting a retry. Unlike the SDK's,
+the fresh channel has connections of its own and is tried at once (see ``OtlpGrpc.send``). Userinfo in the
 endpoint (``http://user:pass@host:4317``) becomes a Basic ``authorization`` header instead of
 part of the gRPC target.
 """
@@ -52,15 +53,16 @@ RETRYABLE = frozenset(
     }
 )
 MAX_ATTEMPTS = 6
-_OPTIONS = (("grpc.primary_user_agent", f"obsgen-demo-otlp/{__version__}"),)
+_OPTIONS = (
+    ("grpc.primary_user_agent", f"obsgen-demo-otlp/{__version__}"),
+    # A channel of its own connections: with gRPC's process-wide pool, the "fresh" channel
+    # built after UNAVAILABLE shared the old one's connection and its reconnect backoff, so a
+    # collector that came back was still refused for up to a second.
+    ("grpc.use_local_subchannel_pool", 1),
+)
 # A dead collector fails every export (each signal, every interval): one line a minute says so.
 _failed = LogThrottle(logging.getLogger("demo_service.export"), 60.0)
 LogItem = ReadableLogRecord | ReadWriteLogRecord | otlp_wire.LogLine
-
-
-def _ignore(response: bytes) -> bytes:
-    """The Export responses carry only partial-success details we do not act on."""
-    return response
 
 
 class OtlpGrpc:
@@ -108,8 +110,9 @@ class OtlpGrpc:
             channel = grpc.insecure_channel(
                 self.target, options=_OPTIONS, compression=self._compression
             )
-        # No request serializer: a bytes request goes out as it is.
-        return channel, channel.unary_unary(self._method, response_deserializer=_ignore)
+        # No serializers: the request bytes go out as they are, the response (partial-success
+        # details we do not act on) comes back as bytes.
+        return channel, channel.unary_unary(self._method)
 
     def _reconnect(self) -> None:
         """gRPC backs off reconnecting for up to minutes; a new channel tries at once."""
@@ -120,9 +123,14 @@ class OtlpGrpc:
             self._channel, self._call = self._connect()
 
     def send(self, request: bytes) -> bool:
-        """Export ``request``, retrying what OTLP says is transient, within the timeout."""
+        """Export ``request``, retrying what OTLP says is transient, within the timeout. The
+        first UNAVAILABLE gets a fresh channel and one immediate try on it: a collector that
+        is back answers at once, one still down refuses at once, then the backoff applies."""
         deadline = time.monotonic() + self._timeout
-        for attempt in range(MAX_ATTEMPTS):
+        reconnected = False
+        retries = 0
+        code = None
+        for _ in range(MAX_ATTEMPTS):
             if self._closing.is_set():
                 return False
             try:
@@ -133,20 +141,22 @@ class OtlpGrpc:
                     return False
                 raise
             except grpc.RpcError as error:
-                backoff = self._backoff(error, attempt)
                 code = error.code()
-                if code == grpc.StatusCode.UNAVAILABLE and attempt == 0:
+                if code == grpc.StatusCode.UNAVAILABLE and not reconnected:
+                    reconnected = True
                     self._reconnect()
+                    continue
+                backoff = self._backoff(error, retries)
+                retries += 1
                 if (
                     code not in RETRYABLE
-                    or attempt + 1 == MAX_ATTEMPTS
                     or backoff > deadline - time.monotonic()
                     or self._closing.is_set()
                 ):
-                    _failed.log(logging.ERROR, "OTLP export to %s failed: %s", self.target, code)
-                    return False
+                    break
             if self._closing.wait(backoff):
                 return False
+        _failed.log(logging.ERROR, "OTLP export to %s failed: %s", self.target, code)
         return False
 
     @staticmethod

@@ -442,11 +442,20 @@ def test_an_endpoint_without_http_or_https_is_refused_at_start(endpoint: str) ->
 
 
 def test_a_non_retryable_error_fails_at_once_and_shutdown_interrupts_a_retry() -> None:
+    """INVALID_ARGUMENT is not retried; RESOURCE_EXHAUSTED is, after the delay the server's
+    RetryInfo asks for (20 s here), and shutdown cuts that wait short."""
+    from google.rpc.error_details_pb2 import RetryInfo
+
     attempts: list[grpc.StatusCode] = []
     code = grpc.StatusCode.INVALID_ARGUMENT
+    retry_info = RetryInfo()
+    retry_info.retry_delay.seconds = 20
 
     def export(request: bytes, context: grpc.ServicerContext) -> bytes:
         attempts.append(code)
+        context.set_trailing_metadata(
+            (("google.rpc.retryinfo-bin", retry_info.SerializeToString()),)
+        )
         context.abort(code, "no")
         return b""
 
@@ -454,16 +463,17 @@ def test_a_non_retryable_error_fails_at_once_and_shutdown_interrupts_a_retry() -
     exporter = otlp_grpc.OtlpGrpcSpanExporter(f"http://127.0.0.1:{port}", 30)
     try:
         assert exporter.export([]) == SpanExportResult.FAILURE
-        assert len(attempts) == 1  # INVALID_ARGUMENT is not retried
-        code = grpc.StatusCode.RESOURCE_EXHAUSTED  # retried after 1 s, 2 s, ... within 30 s
+        assert attempts == [grpc.StatusCode.INVALID_ARGUMENT]
+        code = grpc.StatusCode.RESOURCE_EXHAUSTED
         threading.Timer(0.3, exporter.shutdown).start()
         started = time.monotonic()
         assert exporter.export([]) == SpanExportResult.FAILURE
-        assert time.monotonic() - started < 2, "shutdown did not interrupt the backoff"
+        took = time.monotonic() - started
     finally:
         exporter.shutdown()
         server.stop(0)
-    assert attempts[1:] == [grpc.StatusCode.RESOURCE_EXHAUSTED]
+    assert took < 10, "shutdown did not interrupt the 20 s backoff"
+    assert attempts[1:] == [grpc.StatusCode.RESOURCE_EXHAUSTED]  # waiting, not retrying, at once
 
 
 def test_attributes_in_a_mapping_without_copy_are_read_through_the_mapping_interface() -> None:
@@ -496,3 +506,33 @@ def test_attributes_in_a_mapping_without_copy_are_read_through_the_mapping_inter
     encoded = otlp_wire.encode_spans([span])
     assert b"/x" in encoded
     assert encoded == sdk_encode_spans([span]).SerializeToString()
+
+
+def test_the_retry_delay_the_collector_asks_for_is_honoured() -> None:
+    """Two RESOURCE_EXHAUSTED with RetryInfo 50 ms, then success: without RetryInfo the default
+    backoff (0.8-1.2 s, then 1.6-2.4 s) would take at least 2.4 s."""
+    from google.rpc.error_details_pb2 import RetryInfo
+
+    retry_info = RetryInfo()
+    retry_info.retry_delay.nanos = 50_000_000
+    attempts: list[bytes] = []
+
+    def export(request: bytes, context: grpc.ServicerContext) -> bytes:
+        attempts.append(request)
+        if len(attempts) <= 2:
+            context.set_trailing_metadata(
+                (("google.rpc.retryinfo-bin", retry_info.SerializeToString()),)
+            )
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "busy")
+        return b""
+
+    server, port = _raw_trace_server(export)
+    exporter = otlp_grpc.OtlpGrpcSpanExporter(f"http://127.0.0.1:{port}", 30)
+    try:
+        started = time.monotonic()
+        assert exporter.export([]) == SpanExportResult.SUCCESS
+        took = time.monotonic() - started
+    finally:
+        exporter.shutdown()
+        server.stop(0)
+    assert len(attempts) == 3 and took < 2.0
