@@ -12,7 +12,8 @@ import sys
 
 from fastapi import FastAPI, HTTPException, Response
 
-KINDS = ("instrumentator", "otel-prometheus")
+KINDS = ("instrumentator", "otel-prometheus", "otel-otlp")
+OTLP_ENDPOINT = "OTLP_METRICS_ENDPOINT"  # env: where otel-otlp pushes (a Collector's /v1/metrics)
 FAIL_EVERY = "FAIL_EVERY"  # env: fail every n-th /orders request (0: never)
 
 
@@ -67,11 +68,32 @@ def otel_prometheus_app() -> FastAPI:
     return app
 
 
+def otel_otlp_app() -> FastAPI:
+    """opentelemetry-instrumentation-fastapi whose metrics the OTel SDK pushes over OTLP/HTTP
+    (to a Collector, which forwards them to Prometheus' OTLP receiver): no /metrics at all."""
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    reader = PeriodicExportingMetricReader(
+        OTLPMetricExporter(endpoint=os.environ[OTLP_ENDPOINT]), export_interval_millis=1000)
+    provider = MeterProvider(resource=Resource.create({"service.name": "orders"}),
+                             metric_readers=[reader])
+    app = FastAPI()
+    _routes(app)
+    FastAPIInstrumentor.instrument_app(app, meter_provider=provider)
+    return app
+
+
 def main() -> None:
     import uvicorn
 
     kind, port = sys.argv[1], int(sys.argv[2])
-    factory = {"instrumentator": instrumentator_app, "otel-prometheus": otel_prometheus_app}[kind]
+    factory = {"instrumentator": instrumentator_app, "otel-prometheus": otel_prometheus_app,
+               "otel-otlp": otel_otlp_app}[kind]
     uvicorn.run(factory(), host="127.0.0.1", port=port, log_level="warning")
 
 
