@@ -330,7 +330,27 @@ def loki_spec(layout: Layout) -> Spec:
     return Spec("loki", [str(binary("loki")), *argv], f"{layout.url('loki')}/ready", timeout=90)
 
 
+def demo_env(layout: Layout) -> dict[str, str]:
+    """The demo service's compose environment: hosts and ports rewritten, ``${VAR:-}``
+    interpolated from this environment (as compose does)."""
+    compose: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    env = {k: str(v) for k, v in compose["services"]["demo-service"]["environment"].items()}
+    for key, value in env.items():
+        if value.startswith("${") and value.endswith(":-}"):
+            env[key] = os.environ.get(value[2:-3], "")
+    env["DEMO_HOST"] = rewrite(env["DEMO_HOST"], [("0.0.0.0", "127.0.0.1", 1)], "DEMO_HOST")
+    env["DEMO_PORT"] = str(layout.ports["demo"])
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = rewrite(
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        [("otel-collector:4317", f"127.0.0.1:{layout.ports['otlp_grpc']}", 1)],
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return env
+
+
 def demo_spec(layout: Layout) -> Spec:
+    env = demo_env(layout)
     return Spec(
         "demo-service",
         [
@@ -338,19 +358,12 @@ def demo_spec(layout: Layout) -> Spec:
             "-m",
             "demo_service",
             "--host",
-            "127.0.0.1",
+            env["DEMO_HOST"],
             "--port",
-            str(layout.ports["demo"]),
+            env["DEMO_PORT"],
         ],
         f"{layout.url('demo')}/readyz",
-        env={
-            # As in compose: OTLP/gRPC to the Collector, fault injection off unless a token is set.
-            "OTEL_SERVICE_NAME": "profiles",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{layout.ports['otlp_grpc']}",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-            "DEMO_FAULT_TOKEN": os.environ.get("DEMO_FAULT_TOKEN", ""),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-        },
+        env=env,
     )
 
 
