@@ -4,6 +4,7 @@ with exactly the components its config uses, configs rewritten only in hosts, po
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from stack.native import nativestack as ns
+from tests.conftest import require_tool
 from tests.stack.conftest import COLLECTOR_FILE, REPO, load_yaml
 
 BUILDER_FILE = REPO / "collector" / "builder-config.yaml"
@@ -121,3 +123,41 @@ def test_the_native_flags_are_composes_with_paths_mapped():
     assert argv == ["--config.file=/x", "--storage.tsdb.retention.time=7d"]
     with pytest.raises(ValueError, match="no"):
         ns.map_flags(["--a=1"], {"b": "2"})
+
+
+BUILD = REPO / "stack" / "native" / "build"
+
+
+def test_the_build_script_names_each_components_cache_directory() -> None:
+    proc = subprocess.run(
+        [str(BUILD), "--path", "prometheus", "loki"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert proc.stdout.strip() == f"{ns.home('prometheus')}/bin:{ns.home('loki')}/bin"
+
+
+def test_the_build_script_refuses_an_unknown_component_before_building_anything() -> None:
+    proc = subprocess.run(
+        [str(BUILD), "prometheus", "jaeger"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "unknown component 'jaeger'" in proc.stderr
+    assert "building" not in proc.stderr
+
+
+def test_a_second_build_of_a_built_component_builds_nothing() -> None:
+    require_tool("promtool")  # built (by ./scripts/test in CI)
+    marker = ns.home("prometheus") / ".built"
+    before = marker.stat().st_mtime_ns
+    proc = subprocess.run(
+        [str(BUILD), "prometheus"], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert "already built" in proc.stderr
+    assert marker.stat().st_mtime_ns == before
