@@ -56,7 +56,6 @@ def eventually(probe: Callable[[], Any], timeout: float, what: str) -> Any:
 def live(tmp_path_factory: pytest.TempPathFactory, generated_build: Path) -> Iterator[ns.Layout]:
     for tool in ("prometheus", "alertmanager", "otelcol", "loki"):
         require_tool(tool)
-    require_tool("busybox")
     layout = ns.Layout(generated_build, tmp_path_factory.mktemp("native"), ns.random_ports())
     with ns.stack(layout, COMPONENTS):
         yield layout
