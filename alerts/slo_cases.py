@@ -95,6 +95,32 @@ def _tier_cases(project: Project, service: Service, slo: Slo, tier: Tier,
     return cases
 
 
+def _increase(values: list[float]) -> float:
+    """What Prometheus 3's rate() x range sees of per-minute counter samples in a left-open
+    window (the sample on its start is left out, so ``values`` are the W minutes after it): the
+    delta extrapolated one minute back to the window's start, but never below zero."""
+    first, delta = values[0], values[-1] - values[0]
+    sampled = len(values) - 1
+    to_start = 1.0
+    if delta > 0 and first >= 0:
+        to_start = min(to_start, sampled * first / delta)
+    return delta * (sampled + to_start) / sampled if sampled else 0.0
+
+
+def _outage_ratio(slo: Slo, window: int, elapsed: int, outage: int) -> float:
+    """The SLI error ratio over ``window`` minutes, ``elapsed`` minutes into a full outage that
+    lasts ``outage`` minutes after ``window`` healthy minutes, as Prometheus 3 computes it."""
+    per_min = RPS * 60
+    end = window + elapsed
+    minutes_ = range(end - window + 1, end + 1)
+    total = [per_min * m for m in minutes_]
+    bad = [per_min * max(0, min(m, window + outage) - window) for m in minutes_]
+    good = [t - b for t, b in zip(total, bad)]
+    if slo.kind is SloKind.AVAILABILITY:  # 5xx / (2xx + 5xx), each series extrapolated alone
+        return _increase(bad) / (_increase(good) + _increase(bad))
+    return (_increase(total) - _increase(good)) / _increase(total)  # (count - bucket) / count
+
+
 def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
                  route: str) -> Case | None:
     """SRE Workbook timing of the fast page tier: detection and reset of a full outage."""
@@ -108,8 +134,10 @@ def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
     outage = max(30, fired + 5)
     labels = slo_labels(project, service, slo)
     # the test file evaluates recording groups first, so an alert sees this minute's ratio
-    checks = [AlertCheck(alert, window + fired, (Firing(labels, fired / window),)),
-              AlertCheck(alert, window + outage, (Firing(labels, min(outage, window) / window),)),
+    checks = [AlertCheck(alert, window + fired,
+                         (Firing(labels, _outage_ratio(slo, window, fired, outage)),)),
+              AlertCheck(alert, window + outage,
+                         (Firing(labels, _outage_ratio(slo, window, outage, outage)),)),
               AlertCheck(alert, window + outage + short + 2)]
     if wait >= 2:
         checks.insert(0, AlertCheck(alert, window + 1))  # pending, not paging yet

@@ -105,6 +105,33 @@ def test_every_service_has_a_memory_limit(compose):
         assert limit and re.fullmatch(r"\d+[kmg]", str(limit)), f"{name}: no memory limit"
 
 
+def test_no_service_can_gain_privileges_or_keeps_capabilities_it_does_not_need(compose):
+    for name, service in compose["services"].items():
+        assert "no-new-privileges:true" in service.get("security_opt", []), name
+        assert service.get("cap_drop") == ["ALL"], name
+        # Only the one-shot init (root, to chown the data volumes) adds one back.
+        assert service.get("cap_add", []) == (["CHOWN"] if name == "init" else []), name
+
+
+def test_root_filesystems_are_read_only_except_grafanas(compose):
+    for name, service in compose["services"].items():
+        if name == "grafana":
+            continue
+        assert service.get("read_only") is True, name
+        assert "/tmp" in service.get("tmpfs", []), name
+
+
+def test_the_locally_built_demo_image_is_never_pulled_from_a_registry(compose):
+    for name in ("demo-service", "loadgen"):
+        assert compose["services"][name]["image"] == "obsgen/demo-service:0.1.0"
+        assert compose["services"][name]["pull_policy"] == "build", name
+
+
+def test_the_stack_env_file_with_the_password_is_ignored_by_git():
+    ignored = (STACK.parent / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/stack/.env" in ignored
+
+
 def test_stateful_services_keep_data_in_named_volumes(compose):
     declared = set(compose.get("volumes", {}))
     for name, path in DATA_PATHS.items():
@@ -202,7 +229,8 @@ def test_compose_file_is_the_one_the_readme_documents():
 def test_each_config_names_the_image_version_it_was_checked_against(compose, service, config):
     tag = compose["services"][service]["image"].rpartition(":")[2]
     header = "".join(
-        line for line in config.read_text(encoding="utf-8").splitlines(keepends=True)[:12]
+        line
+        for line in config.read_text(encoding="utf-8").splitlines(keepends=True)[:12]
         if line.startswith("#")
     )
     assert tag in header, f"{config.name} does not say it was checked against {tag}"
@@ -211,7 +239,8 @@ def test_each_config_names_the_image_version_it_was_checked_against(compose, ser
 def test_everything_the_dockerfile_copies_survives_its_dockerignore():
     text = DEMO_DOCKERFILE.read_text(encoding="utf-8")
     sources = [
-        src for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.MULTILINE)
+        src
+        for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.MULTILINE)
         for src in line.split()[:-1]
     ]
     ignore = Path(f"{DEMO_DOCKERFILE}.dockerignore").read_text(encoding="utf-8").splitlines()
