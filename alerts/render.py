@@ -56,15 +56,23 @@ def render(project: Project) -> Output:
         if tests["tests"]:
             artifacts.append(Artifact(tests_path(service.name), tests))
         if recording or alerting:
-            artifacts.append(Artifact(kubernetes.path(service),
-                                      kubernetes.prometheus_rule(project, service, recording + alerting)))
+            artifacts.append(
+                Artifact(
+                    kubernetes.path(service),
+                    kubernetes.prometheus_rule(project, service, recording + alerting),
+                )
+            )
         if alert_rules:
-            artifacts.append(Artifact(
-                grafana_alerting.path(service),
-                grafana_alerting.provisioning(project, service, alert_rules),
-                comment=grafana_alerting.comment(service)))
+            artifacts.append(
+                Artifact(
+                    grafana_alerting.path(service),
+                    grafana_alerting.provisioning(project, service, alert_rules),
+                    comment=grafana_alerting.comment(service),
+                )
+            )
         all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
     artifacts += runbooks(project, all_alerts)
-    artifacts.append(Artifact(alertmanager.PATH,
-                              alertmanager.alertmanager_config(project, SYMPTOMS)))
+    artifacts.append(
+        Artifact(alertmanager.PATH, alertmanager.alertmanager_config(project, SYMPTOMS))
+    )
     return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)

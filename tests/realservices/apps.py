@@ -58,8 +58,10 @@ def otel_prometheus_app() -> FastAPI:
     from opentelemetry.sdk.resources import Resource
     from prometheus_client import make_asgi_app
 
-    provider = MeterProvider(resource=Resource.create({"service.name": "orders"}),
-                             metric_readers=[PrometheusMetricReader()])
+    provider = MeterProvider(
+        resource=Resource.create({"service.name": "orders"}),
+        metric_readers=[PrometheusMetricReader()],
+    )
     metrics.set_meter_provider(provider)
     app = FastAPI()
     _routes(app)
@@ -79,9 +81,11 @@ def otel_otlp_app() -> FastAPI:
     from opentelemetry.sdk.resources import Resource
 
     reader = PeriodicExportingMetricReader(
-        OTLPMetricExporter(endpoint=os.environ[OTLP_ENDPOINT]), export_interval_millis=1000)
-    provider = MeterProvider(resource=Resource.create({"service.name": "orders"}),
-                             metric_readers=[reader])
+        OTLPMetricExporter(endpoint=os.environ[OTLP_ENDPOINT]), export_interval_millis=1000
+    )
+    provider = MeterProvider(
+        resource=Resource.create({"service.name": "orders"}), metric_readers=[reader]
+    )
     app = FastAPI()
     _routes(app)
     FastAPIInstrumentor.instrument_app(app, meter_provider=provider)
@@ -92,8 +96,11 @@ def main() -> None:
     import uvicorn
 
     kind, port = sys.argv[1], int(sys.argv[2])
-    factory = {"instrumentator": instrumentator_app, "otel-prometheus": otel_prometheus_app,
-               "otel-otlp": otel_otlp_app}[kind]
+    factory = {
+        "instrumentator": instrumentator_app,
+        "otel-prometheus": otel_prometheus_app,
+        "otel-otlp": otel_otlp_app,
+    }[kind]
     uvicorn.run(factory(), host="127.0.0.1", port=port, log_level="warning")
 
 

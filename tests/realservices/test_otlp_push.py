@@ -43,23 +43,37 @@ def _collector_config(otlp_port: int, health_port: int, prometheus_url: str) -> 
         "extensions": {"health_check": {"endpoint": f"127.0.0.1:{health_port}"}},
         "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{otlp_port}"}}}},
         "processors": {"batch": {"timeout": "1s"}},
-        "exporters": {"otlp_http/prometheus": {"endpoint": f"{prometheus_url}/api/v1/otlp",
-                                               "tls": {"insecure": True}}},
-        "service": {"extensions": ["health_check"],
-                    "telemetry": {"metrics": {"level": "none"}},
-                    "pipelines": {"metrics": {"receivers": ["otlp"], "processors": ["batch"],
-                                              "exporters": ["otlp_http/prometheus"]}}},
+        "exporters": {
+            "otlp_http/prometheus": {
+                "endpoint": f"{prometheus_url}/api/v1/otlp",
+                "tls": {"insecure": True},
+            }
+        },
+        "service": {
+            "extensions": ["health_check"],
+            "telemetry": {"metrics": {"level": "none"}},
+            "pipelines": {
+                "metrics": {
+                    "receivers": ["otlp"],
+                    "processors": ["batch"],
+                    "exporters": ["otlp_http/prometheus"],
+                }
+            },
+        },
     }
 
 
 def _prometheus_3() -> None:
-    version = subprocess.run([require_tool("prometheus"), "--version"], capture_output=True,
-                             text=True, check=False).stdout
+    version = subprocess.run(
+        [require_tool("prometheus"), "--version"], capture_output=True, text=True, check=False
+    ).stdout
     assert "version 3." in version, f"the OTLP receiver needs Prometheus 3; found: {version[:80]}"
 
 
 @pytest.fixture(scope="module")
-def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, PrometheusServer, dict[str, bytes]]]:
+def pushed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, PrometheusServer, dict[str, bytes]]]:
     collector = require_tool("otelcol")
     _prometheus_3()
     workdir = tmp_path_factory.mktemp("otlp")
@@ -74,15 +88,30 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pro
     otlp_port, health_port, app_port = free_port(), free_port(), free_port()
     stop = threading.Event()
     with prometheus(workdir / "prom", {}, rules, extra_args=["--web.enable-otlp-receiver"]) as prom:
-        (workdir / "otelcol.yaml").write_text(yaml.safe_dump(_collector_config(otlp_port, health_port, prom.url)))
-        app_env = {"FAIL_EVERY": str(FAIL_EVERY), "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-                   "OTLP_METRICS_ENDPOINT": f"http://127.0.0.1:{otlp_port}/v1/metrics"}
-        with running([collector, f"--config={workdir / 'otelcol.yaml'}"], workdir / "otelcol.log",
-                     f"http://127.0.0.1:{health_port}/"), \
-                running(["python3", "-m", "tests.realservices.apps", "otel-otlp", str(app_port)],
-                        workdir / "app.log", f"http://127.0.0.1:{app_port}/healthz", env=app_env):
-            thread = threading.Thread(target=_traffic, args=(f"http://127.0.0.1:{app_port}", stop),
-                                      daemon=True)
+        (workdir / "otelcol.yaml").write_text(
+            yaml.safe_dump(_collector_config(otlp_port, health_port, prom.url))
+        )
+        app_env = {
+            "FAIL_EVERY": str(FAIL_EVERY),
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+            "OTLP_METRICS_ENDPOINT": f"http://127.0.0.1:{otlp_port}/v1/metrics",
+        }
+        with (
+            running(
+                [collector, f"--config={workdir / 'otelcol.yaml'}"],
+                workdir / "otelcol.log",
+                f"http://127.0.0.1:{health_port}/",
+            ),
+            running(
+                ["python3", "-m", "tests.realservices.apps", "otel-otlp", str(app_port)],
+                workdir / "app.log",
+                f"http://127.0.0.1:{app_port}/healthz",
+                env=app_env,
+            ),
+        ):
+            thread = threading.Thread(
+                target=_traffic, args=(f"http://127.0.0.1:{app_port}", stop), daemon=True
+            )
             thread.start()
             try:
                 yield spec, prom, tree
@@ -93,18 +122,26 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pro
 
 def test_pushed_series_carry_the_job_and_target_info_prometheus_gives_otlp(pushed) -> None:  # type: ignore[no-untyped-def]
     _, prom, _ = pushed
-    _wait(lambda: prom.query('http_server_request_duration_seconds_count{job="orders"}'), 60,
-          "pushed request metrics")
+    _wait(
+        lambda: prom.query('http_server_request_duration_seconds_count{job="orders"}'),
+        60,
+        "pushed request metrics",
+    )
     assert prom.query('target_info{job="orders"}'), "resource attributes arrive as target_info"
     assert not prom.query('up{job="orders"}'), "nothing scrapes a pushing service"
 
 
 def test_the_rules_for_pushed_metrics_find_data(pushed) -> None:  # type: ignore[no-untyped-def]
     spec, prom, tree = pushed
-    _wait(lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)), 90,
-          "every recording rule to produce series")
-    result = CliRunner().invoke(main, ["verify", "-c", str(spec), "--prometheus", prom.url,
-                                       "--rate-interval", "1m", "--json"])
+    _wait(
+        lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)),
+        90,
+        "every recording rule to produce series",
+    )
+    result = CliRunner().invoke(
+        main,
+        ["verify", "-c", str(spec), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
+    )
     rows = json.loads(result.stdout)["results"]
     assert not [r for r in rows if r["status"] in ("no data", "error")], result.stdout
     names = {r["item"] for r in rows}
@@ -113,7 +150,10 @@ def test_the_rules_for_pushed_metrics_find_data(pushed) -> None:  # type: ignore
 
 def test_a_pushing_service_is_not_missing_and_its_errors_page(pushed) -> None:  # type: ignore[no-untyped-def]
     _, prom, _ = pushed
-    _wait(lambda: prom.query(f'ALERTS{{alertname="{PAGE}", alertstate="firing", service="orders"}}'),
-          90, f"{PAGE} to fire")
+    _wait(
+        lambda: prom.query(f'ALERTS{{alertname="{PAGE}", alertstate="firing", service="orders"}}'),
+        90,
+        f"{PAGE} to fire",
+    )
     time.sleep(2)
     assert not prom.query('ALERTS{alertname="TargetMissing", service="orders"}')
