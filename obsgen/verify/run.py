@@ -7,6 +7,7 @@ A 5xx panel on a healthy service is "empty" (fine); a misspelled metric is "no d
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -70,6 +71,21 @@ def _run_prometheus(backends: Backends, query: Query, text: str) -> tuple[str, s
     return (NO_DATA, gap) if gap else (EMPTY, "no samples match now; the series exist")
 
 
+_STREAM_SELECTOR = re.compile(r"\{[^{}]*\}")
+
+
+def _run_loki(loki: Loki, text: str) -> tuple[str, str]:
+    """Lines or series found: data. None, but the query's streams exist (an error-level filter
+    on a healthy service): empty. No such streams at all: no data."""
+    count = loki.query(text)
+    if count:
+        return DATA, f"{count} streams"
+    stream = _STREAM_SELECTOR.search(text)
+    if stream and loki.query(stream.group(0)):
+        return EMPTY, f"no line matches now; the streams {stream.group(0)} exist"
+    return NO_DATA, "no log streams"
+
+
 def run_query(backends: Backends, query: Query) -> Result:
     text = resolve(query, backends.prometheus, backends.rate_interval)
     leftovers = undefined_variables(text)
@@ -86,8 +102,7 @@ def run_query(backends: Backends, query: Query) -> Result:
         if query.backend == "prometheus":
             status, detail = _run_prometheus(backends, query, text)
         elif query.backend == "loki" and backends.loki is not None:
-            count = backends.loki.query(text)
-            status, detail = (DATA, f"{count} streams") if count else (NO_DATA, "no log streams")
+            status, detail = _run_loki(backends.loki, text)
         elif query.backend == "tempo" and backends.tempo is not None:
             count = backends.tempo.search(text)
             status, detail = (
