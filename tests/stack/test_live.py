@@ -41,15 +41,18 @@ def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) ->
         return int(error.code), error.read().decode(errors="replace")
 
 
-def eventually(probe: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``probe`` every half second until it returns something truthy; fail after ``timeout``."""
+def eventually(
+    probe: Callable[[], Any], timeout: float, what: str, why: Callable[[], Any] = lambda: ""
+) -> Any:
+    """Poll ``probe`` every half second until it returns something truthy; fail after ``timeout``
+    (with ``why()``, what the last attempt saw)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = probe()
         if value:
             return value
         time.sleep(0.5)
-    pytest.fail(f"{what} within {timeout}s")
+    pytest.fail(f"{what} within {timeout}s: {why()}")
 
 
 @pytest.fixture(scope="module")
@@ -173,10 +176,13 @@ def test_verify_finds_every_prometheus_and_loki_query_live(
 
     from obsgen.cli import main
 
-    for _ in range(20):  # a little traffic for the rate windows
-        get(f"{live.url('demo')}/profiles?limit=1")
+    last: list[dict[str, Any]] = []
 
     def rows() -> list[dict[str, Any]] | None:
+        # Traffic between scrapes, so the SLI rates are not zero: an idle service's ratios
+        # have no sample at all, by design.
+        for _ in range(10):
+            get(f"{live.url('demo')}/profiles?limit=1")
         result = CliRunner().invoke(
             main,
             [
@@ -194,9 +200,10 @@ def test_verify_finds_every_prometheus_and_loki_query_live(
         )
         found = json.loads(result.stdout)["results"]
         bad = [r for r in found if r["status"] in ("no data", "error")]
+        last[:] = bad
         return None if bad else found
 
-    found = eventually(rows, 90, "obsgen verify without 'no data' or 'error'")
+    found = eventually(rows, 120, "obsgen verify without 'no data' or 'error'", lambda: last)
     loki = [r for r in found if r["backend"] == "loki"]
     assert loki and {r["status"] for r in loki} <= {"data", "empty"}
     assert any(r["status"] == "data" for r in loki), loki
