@@ -23,7 +23,8 @@ from obsgen.durations import parse_duration
 from obsgen.model import Project, Service, Slo, SloKind, Tier
 from obsgen.queries import slo as q
 
-RPS = 10.0  # healthy traffic, raised to stay well over the spec's min_request_rate
+ALERTS = "ALERTS"  # the series Prometheus writes for every pending and firing alert
+RPS = 10.0  # healthy traffic, well over any sane min_request_rate
 OK_STATUS, ERROR_STATUS, METHOD = "200", "500", "GET"
 
 
@@ -124,20 +125,6 @@ def _increase(values: list[float]) -> float:
     return delta * (sampled + to_start) / sampled if sampled else 0.0
 
 
-def _outage_ratio(slo: Slo, window: int, elapsed: int, outage: int) -> float:
-    """The SLI error ratio over ``window`` minutes, ``elapsed`` minutes into a full outage that
-    lasts ``outage`` minutes after ``window`` healthy minutes, as Prometheus 3 computes it."""
-    per_min = RPS * 60
-    end = window + elapsed
-    minutes_ = range(end - window + 1, end + 1)
-    total = [per_min * m for m in minutes_]
-    bad = [per_min * max(0, min(m, window + outage) - window) for m in minutes_]
-    good = [t - b for t, b in zip(total, bad)]
-    if slo.kind is SloKind.AVAILABILITY:  # 5xx / (2xx + 5xx), each series extrapolated alone
-        return _increase(bad) / (_increase(good) + _increase(bad))
-    return (_increase(total) - _increase(good)) / _increase(total)  # (count - bucket) / count
-
-
 def _timing_case(
     project: Project, service: Service, slo: Slo, tier: Tier, route: str
 ) -> Case | None:
@@ -149,20 +136,36 @@ def _timing_case(
         return None
     detect = math.ceil(threshold * window)  # outage minutes until the long window crosses
     fired = detect + wait + 1  # +1: one scrape interval of rate() granularity
-    outage = max(30, fired + 5)
-    labels = slo_labels(project, service, slo)
+    outage = max(30, fired + 5, window + 1)  # ends with a long window all errors: value 1
+    # Detection is read from ALERTS, not from the alert's annotations: while the outage fills
+    # the long window its ratio (the alert's $value) depends on rate()'s extrapolation at the
+    # window's edge, which Prometheus 3 (left-open ranges) computes differently from 2.x. Once
+    # the long window holds only errors, both say 100%: the annotations are checked there.
+    firing = Firing(
+        {
+            "__name__": ALERTS,
+            "alertname": alert.name,
+            names.ALERT_STATE_LABEL: "firing",
+            **alert.all_labels,
+        },
+        1,
+    )
     # the test file evaluates recording groups first, so an alert sees this minute's ratio
+    labels = slo_labels(project, service, slo)
     checks = [
-        AlertCheck(
-            alert, window + fired, (Firing(labels, _outage_ratio(slo, window, fired, outage)),)
-        ),
-        AlertCheck(
-            alert, window + outage, (Firing(labels, _outage_ratio(slo, window, outage, outage)),)
-        ),
+        AlertCheck(alert, window + outage, (Firing(labels, 1.0),)),
         AlertCheck(alert, window + outage + short + 2),
     ]
     if wait >= 2:
         checks.insert(0, AlertCheck(alert, window + 1))  # pending, not paging yet
+    selector = f'{ALERTS}{{alertname="{alert.name}", {names.ALERT_STATE_LABEL}="firing"}}'
+    # silent two minutes before the Workbook's detection (Prometheus 3 extrapolates the ratio a
+    # little higher while the window fills, so it may cross a minute before 2.x does)
+    exprs = (
+        ExprCheck(selector, window + detect - 2),
+        ExprCheck(selector, window + fired, (firing,)),
+        ExprCheck(selector, window + outage + short + 2),
+    )
     rps = traffic_rps(project)
     series = sli_series(
         service, slo, route, (window, rps, 0.0), (outage, rps, 1.0), (short + 2, rps, 0.0)
@@ -173,6 +176,7 @@ def _timing_case(
         f"and resets within {short + 2}m of recovery",
         series,
         tuple(checks),
+        exprs,
     )
 
 
