@@ -113,18 +113,6 @@ def _tier_cases(project: Project, service: Service, slo: Slo, tier: Tier, route:
     return cases
 
 
-def _increase(values: list[float]) -> float:
-    """What Prometheus 3's rate() x range sees of per-minute counter samples in a left-open
-    window (the sample on its start is left out, so ``values`` are the W minutes after it): the
-    delta extrapolated one minute back to the window's start, but never below zero."""
-    first, delta = values[0], values[-1] - values[0]
-    sampled = len(values) - 1
-    to_start = 1.0
-    if delta > 0 and first >= 0:
-        to_start = min(to_start, sampled * first / delta)
-    return delta * (sampled + to_start) / sampled if sampled else 0.0
-
-
 def _timing_case(
     project: Project, service: Service, slo: Slo, tier: Tier, route: str
 ) -> Case | None:
