@@ -165,9 +165,10 @@ def render_stream(project: Project, notes: list[str], counts: dict[str, int]) ->
             counts["dashboards"] += 1
             counts["dashboard panels"] += len(data["panels"])
             name = file_name(service.name, kind)
-            yield Artifact(f"{DASHBOARDS_DIR}/{name}", data)
+            text = to_json(data)  # encoded once: the file and its ConfigMap carry the same JSON
+            yield Artifact(f"{DASHBOARDS_DIR}/{name}", text)
             yield Artifact(f"{IMPORT_DIR}/{name}", import_variant(data))
-            item = configmap_item(project, service.name, kind, to_json(data))
+            item = configmap_item(project, service.name, kind, text)
             yield Artifact(CONFIGMAP_PATH, yaml_list_item(item), part=True)
     notes.extend(seen)
 

@@ -81,8 +81,8 @@ def serialize(artifact: Artifact, source: str) -> bytes:
     suffix = PurePosixPath(artifact.path).suffix
     if artifact.comment and suffix not in (".yaml", ".yml"):
         raise ValueError(f"{artifact.path}: only YAML files carry a comment")
-    if suffix == ".json":
-        text = to_json(artifact.data)
+    if suffix == ".json":  # str: already ``to_json`` text (a dashboard the ConfigMap embeds too)
+        text = artifact.data if isinstance(artifact.data, str) else to_json(artifact.data)
     elif suffix in (".yaml", ".yml"):
         body = artifact.data if isinstance(artifact.data, str) else to_yaml(artifact.data)
         comment = "".join(f"# {line}".rstrip() + "\n" for line in artifact.comment.splitlines())
