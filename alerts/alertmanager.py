@@ -27,10 +27,16 @@ def _receiver(name: str, config: Any) -> dict[str, Any]:
 
 
 def _time_interval(window: MuteWindow) -> dict[str, Any]:
-    return {"name": window.name, "time_intervals": [{
-        "weekdays": list(window.weekdays),
-        "times": [{"start_time": window.start_time, "end_time": window.end_time}],
-        "location": window.location}]}
+    return {
+        "name": window.name,
+        "time_intervals": [
+            {
+                "weekdays": list(window.weekdays),
+                "times": [{"start_time": window.start_time, "end_time": window.end_time}],
+                "location": window.location,
+            }
+        ],
+    }
 
 
 def _either(values: list[str]) -> str:
@@ -46,12 +52,20 @@ def _explained(project: Project, symptoms: tuple[Symptom, ...]) -> list[dict[str
             slos = [s.name for s in service.slos if s.kind is kind]
             targets = [s.name for s in symptoms if s.explained_by is kind]
             if slos and targets:
-                rules.append({
-                    "source_matchers": [f'{sev}="page"', f'{svc}="{service.name}"',
-                                        f'{slo}=~"{_either(slos)}"'],
-                    "target_matchers": [f'{svc}="{service.name}"',
-                                        f'alertname=~"{_either(targets)}"'],
-                    "equal": [svc]})
+                rules.append(
+                    {
+                        "source_matchers": [
+                            f'{sev}="page"',
+                            f'{svc}="{service.name}"',
+                            f'{slo}=~"{_either(slos)}"',
+                        ],
+                        "target_matchers": [
+                            f'{svc}="{service.name}"',
+                            f'alertname=~"{_either(targets)}"',
+                        ],
+                        "equal": [svc],
+                    }
+                )
     return rules
 
 
@@ -73,17 +87,23 @@ def alertmanager_config(project: Project, symptoms: tuple[Symptom, ...]) -> dict
             "group_wait": alerting.group_wait,
             "group_interval": alerting.group_interval,
             "repeat_interval": alerting.repeat_interval,
-            "routes": [{"receiver": page.name, "matchers": [f'{sev}="page"'],
-                        "group_by": [svc, slo]}, ticket_route],
+            "routes": [
+                {"receiver": page.name, "matchers": [f'{sev}="page"'], "group_by": [svc, slo]},
+                ticket_route,
+            ],
         },
         "inhibit_rules": [
-            {"source_matchers": [f'{sev}="page"', f'{slo}=~".+"'],
-             "target_matchers": [f'{sev}="ticket"', f'{slo}=~".+"'],
-             "equal": [svc, slo]},
+            {
+                "source_matchers": [f'{sev}="page"', f'{slo}=~".+"'],
+                "target_matchers": [f'{sev}="ticket"', f'{slo}=~".+"'],
+                "equal": [svc, slo],
+            },
             *_explained(project, symptoms),
-            {"source_matchers": [f'alertname=~"{_either(service_silencers)}"'],
-             "target_matchers": [f'alertname!~"{_either(service_silencers)}"'],
-             "equal": [svc]},
+            {
+                "source_matchers": [f'alertname=~"{_either(service_silencers)}"'],
+                "target_matchers": [f'alertname!~"{_either(service_silencers)}"'],
+                "equal": [svc],
+            },
         ],
         "receivers": list(receivers.values()),
     }

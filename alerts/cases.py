@@ -33,10 +33,14 @@ class AlertCheck:
         for f in self.firing:
             labels = {**f.labels, **self.alert.all_labels}
             annotations = {k: expand(v, labels, f.value) for k, v in self.alert.annotations.items()}
-            expected.append({"exp_labels": dict(sorted(labels.items())),
-                             "exp_annotations": annotations})
-        return {"eval_time": f"{self.minute}m", "alertname": self.alert.name,
-                "exp_alerts": expected}
+            expected.append(
+                {"exp_labels": dict(sorted(labels.items())), "exp_annotations": annotations}
+            )
+        return {
+            "eval_time": f"{self.minute}m",
+            "alertname": self.alert.name,
+            "exp_alerts": expected,
+        }
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,12 @@ class ExprCheck:
     def to_test(self) -> dict[str, Any]:
         def labels(f: Firing) -> str:
             return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(f.labels.items())) + "}"
-        return {"expr": self.expr, "eval_time": f"{self.minute}m",
-                "exp_samples": [{"labels": labels(f), "value": f.value} for f in self.samples]}
+
+        return {
+            "expr": self.expr,
+            "eval_time": f"{self.minute}m",
+            "exp_samples": [{"labels": labels(f), "value": f.value} for f in self.samples],
+        }
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,10 @@ class Case:
 
     def to_test(self) -> dict[str, Any]:
         test: dict[str, Any] = {
-            "name": self.name, "interval": "1m",
-            "input_series": [{"series": s, "values": v} for s, v in self.series.items()]}
+            "name": self.name,
+            "interval": "1m",
+            "input_series": [{"series": s, "values": v} for s, v in self.series.items()],
+        }
         if self.alerts:
             test["alert_rule_test"] = [a.to_test() for a in self.alerts]
         if self.exprs:

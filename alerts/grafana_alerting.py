@@ -65,12 +65,13 @@ def rule_uid(service: str, alert: str) -> str:
     if len(uid) <= UID_MAX:
         return uid
     digest = hashlib.sha256(f"{service}/{alert}".encode()).hexdigest()[:10]
-    return f"{uid[:UID_MAX - len(digest) - 1].rstrip('-')}-{digest}"
+    return f"{uid[: UID_MAX - len(digest) - 1].rstrip('-')}-{digest}"
 
 
 def grafana_template(text: str) -> str:
     """A Prometheus annotation template for Grafana: there ``$value`` is a string of every query
     and expression result, and the number of query A is ``$values.A.Value``."""
+
     def one(match: re.Match[str]) -> str:
         action = match.group(1)
         if not (action.startswith(("$labels.", "$value |"))):
@@ -80,18 +81,30 @@ def grafana_template(text: str) -> str:
     return _ACTION.sub(one, text)
 
 
-def _query(ref: str, datasource: dict[str, str], model: dict[str, Any],
-           seconds_back: int = 0) -> dict[str, Any]:
+def _query(
+    ref: str, datasource: dict[str, str], model: dict[str, Any], seconds_back: int = 0
+) -> dict[str, Any]:
     """One entry of a rule's ``data``: a query or expression with the range it reads."""
-    return {"refId": ref, "relativeTimeRange": {"from": seconds_back, "to": 0},
-            "datasourceUid": datasource["uid"],
-            "model": {"refId": ref, "datasource": datasource, **model}}
+    return {
+        "refId": ref,
+        "relativeTimeRange": {"from": seconds_back, "to": 0},
+        "datasourceUid": datasource["uid"],
+        "model": {"refId": ref, "datasource": datasource, **model},
+    }
 
 
 def _expression(ref: str, kind: str, expression: str, **extra: Any) -> dict[str, Any]:
-    return _query(ref, EXPRESSION, {"type": kind, "expression": expression,
-                                    "intervalMs": INTERVAL_MS, "maxDataPoints": MAX_DATA_POINTS,
-                                    **extra})
+    return _query(
+        ref,
+        EXPRESSION,
+        {
+            "type": kind,
+            "expression": expression,
+            "intervalMs": INTERVAL_MS,
+            "maxDataPoints": MAX_DATA_POINTS,
+            **extra,
+        },
+    )
 
 
 def _rule(project: Project, service: Service, alert: AlertRule) -> dict[str, Any]:
@@ -100,21 +113,36 @@ def _rule(project: Project, service: Service, alert: AlertRule) -> dict[str, Any
     panel = ids.panel_ref(service.name, *alert.panel)
     prometheus = {"type": "prometheus", "uid": project.grafana.prometheus.uid}
     return {
-        "uid": rule_uid(service.name, alert.name), "title": alert.name, "condition": CONDITION,
+        "uid": rule_uid(service.name, alert.name),
+        "title": alert.name,
+        "condition": CONDITION,
         "data": [
-            _query(QUERY, prometheus, {"expr": alert.expr, "instant": True, "range": False},
-                   seconds_back=QUERY_RANGE_SECONDS),
-            _expression(SERIES, "math",
-                        f"is_number(${QUERY}) || is_nan(${QUERY}) || is_inf(${QUERY})"),
-            _expression(CONDITION, "threshold", SERIES,
-                        conditions=[{"evaluator": {"type": "gt", "params": [0]}}]),
+            _query(
+                QUERY,
+                prometheus,
+                {"expr": alert.expr, "instant": True, "range": False},
+                seconds_back=QUERY_RANGE_SECONDS,
+            ),
+            _expression(
+                SERIES, "math", f"is_number(${QUERY}) || is_nan(${QUERY}) || is_inf(${QUERY})"
+            ),
+            _expression(
+                CONDITION,
+                "threshold",
+                SERIES,
+                conditions=[{"evaluator": {"type": "gt", "params": [0]}}],
+            ),
         ],
-        "dashboardUid": panel.uid, "panelId": panel.panel_id,
+        "dashboardUid": panel.uid,
+        "panelId": panel.panel_id,
         "noDataState": "OK",  # no series = not firing, as in Prometheus
         "execErrState": "Error",
         "for": alert.for_,
-        "annotations": {**{k: grafana_template(v) for k, v in alert.annotations.items()},
-                        "__dashboardUid__": panel.uid, "__panelId__": str(panel.panel_id)},
+        "annotations": {
+            **{k: grafana_template(v) for k, v in alert.annotations.items()},
+            "__dashboardUid__": panel.uid,
+            "__panelId__": str(panel.panel_id),
+        },
         "labels": dict(sorted(alert.all_labels.items())),
         "isPaused": False,
         # Prometheus resolves an alert at the first evaluation without its series; Grafana
@@ -123,13 +151,22 @@ def _rule(project: Project, service: Service, alert: AlertRule) -> dict[str, Any
     }
 
 
-def provisioning(project: Project, service: Service,
-                 groups: Sequence[AlertGroup]) -> dict[str, Any]:
+def provisioning(
+    project: Project, service: Service, groups: Sequence[AlertGroup]
+) -> dict[str, Any]:
     """The service's alert rule provisioning file: one Grafana group per Prometheus group, same
     name, in a folder named after the service (Grafana 11 wants rule titles unique per folder,
     and every service has a TargetDown)."""
-    return {"apiVersion": 1, "groups": [
-        {"orgId": ORG_ID, "name": group.name, "folder": service.name,
-         "interval": EVALUATION_INTERVAL,
-         "rules": [_rule(project, service, alert) for alert in group.alerts]}
-        for group in groups]}
+    return {
+        "apiVersion": 1,
+        "groups": [
+            {
+                "orgId": ORG_ID,
+                "name": group.name,
+                "folder": service.name,
+                "interval": EVALUATION_INTERVAL,
+                "rules": [_rule(project, service, alert) for alert in group.alerts],
+            }
+            for group in groups
+        ],
+    }

@@ -18,6 +18,7 @@ SLO_PANELS: dict[SloKind, tuple[str, str]] = {
     SloKind.LATENCY: ("executive", "burn-rate"),
 }
 
+
 def kebab(alert_name: str) -> str:
     """`DbPoolWaiters` → `db-pool-waiters` (runbook file names and anchors)."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", alert_name).lower()

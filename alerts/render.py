@@ -58,13 +58,16 @@ def render_stream(project: Project, notes: list[str], counts: dict[str, int]) ->
         if tests["tests"]:
             yield Artifact(tests_path(service.name), tests)
         if recording or alerting:
-            yield Artifact(kubernetes.path(service),
-                           kubernetes.prometheus_rule(project, service, recording + alerting))
+            yield Artifact(
+                kubernetes.path(service),
+                kubernetes.prometheus_rule(project, service, recording + alerting),
+            )
         if alert_rules:
             yield Artifact(
                 grafana_alerting.path(service),
                 grafana_alerting.provisioning(project, service, alert_rules),
-                comment=grafana_alerting.comment(service))
+                comment=grafana_alerting.comment(service),
+            )
         all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
     yield from runbooks(project, all_alerts)
     yield Artifact(alertmanager.PATH, alertmanager.alertmanager_config(project, SYMPTOMS))

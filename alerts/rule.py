@@ -45,9 +45,13 @@ class AlertRule:
 
     @property
     def annotations(self) -> dict[str, str]:
-        return {"summary": self.summary, "description": self.description,
-                "runbook_url": self.runbook_url, "dashboard_url": self.dashboard_url,
-                **self.extra_annotations}
+        return {
+            "summary": self.summary,
+            "description": self.description,
+            "runbook_url": self.runbook_url,
+            "dashboard_url": self.dashboard_url,
+            **self.extra_annotations,
+        }
 
     @property
     def for_seconds(self) -> float:
@@ -59,8 +63,13 @@ class AlertRule:
         A zero `for:` is left out (Prometheus' default): the alert fires at its first evaluation.
         """
         wait = {"for": self.for_} if self.for_seconds else {}
-        return {"alert": self.name, "expr": self.expr, **wait,
-                "labels": dict(sorted(self.all_labels.items())), "annotations": self.annotations}
+        return {
+            "alert": self.name,
+            "expr": self.expr,
+            **wait,
+            "labels": dict(sorted(self.all_labels.items())),
+            "annotations": self.annotations,
+        }
 
 
 @dataclass(frozen=True)

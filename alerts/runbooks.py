@@ -15,17 +15,40 @@ DIR = "runbooks"
 
 def _page(project: Project, name: str, uses: list[tuple[Service, AlertRule]]) -> str:
     alert = uses[0][1]
-    meaning, impact, mitigations = alert.runbook.meaning, alert.runbook.impact, alert.runbook.mitigations
+    meaning, impact, mitigations = (
+        alert.runbook.meaning,
+        alert.runbook.impact,
+        alert.runbook.mitigations,
+    )
     kind, key = alert.panel
-    lines = [f"# {name}", "", f"Severity: **{alert.severity}**.", "", "## What it means", "",
-             meaning, "", "## Impact", "", impact, "", "## First checks", ""]
+    lines = [
+        f"# {name}",
+        "",
+        f"Severity: **{alert.severity}**.",
+        "",
+        "## What it means",
+        "",
+        meaning,
+        "",
+        "## Impact",
+        "",
+        impact,
+        "",
+        "## First checks",
+        "",
+    ]
     for service, _ in uses:
-        lines.append(f"- {service.name}: the [{key} panel of the {KIND_TITLES[kind]} dashboard]"
-                     f"({dashboard_url(project, service, kind, key)}); then the "
-                     f"[Debug dashboard]({dashboard_url(project, service, 'debug')}).")
+        lines.append(
+            f"- {service.name}: the [{key} panel of the {KIND_TITLES[kind]} dashboard]"
+            f"({dashboard_url(project, service, kind, key)}); then the "
+            f"[Debug dashboard]({dashboard_url(project, service, 'debug')})."
+        )
     lines += ["", "## Owner", ""]
-    lines += [f"- {service.name}: team **{service.team}** (alert label "
-              f"`{names.TEAM_LABEL}=\"{service.team}\"`)." for service, _ in uses]
+    lines += [
+        f"- {service.name}: team **{service.team}** (alert label "
+        f'`{names.TEAM_LABEL}="{service.team}"`).'
+        for service, _ in uses
+    ]
     if any(rule.speed for _, rule in uses):
         lines += ["", "## How fast it fires and resets", ""]
         for service, rule in uses:
@@ -40,9 +63,13 @@ def runbooks(project: Project, alerts: list[tuple[Service, AlertRule]]) -> list[
     by_name: dict[str, list[tuple[Service, AlertRule]]] = {}
     for service, alert in alerts:
         by_name.setdefault(alert.name, []).append((service, alert))
-    pages = [Artifact(f"{DIR}/{runbook_file(n)}", _page(project, n, uses))
-             for n, uses in sorted(by_name.items())]
+    pages = [
+        Artifact(f"{DIR}/{runbook_file(n)}", _page(project, n, uses))
+        for n, uses in sorted(by_name.items())
+    ]
     index = ["# Runbooks", "", "| Alert | Severity |", "|---|---|"]
-    index += [f"| [{n}]({runbook_file(n)}) | {uses[0][1].severity} |"
-              for n, uses in sorted(by_name.items())]
+    index += [
+        f"| [{n}]({runbook_file(n)}) | {uses[0][1].severity} |"
+        for n, uses in sorted(by_name.items())
+    ]
     return pages + [Artifact(f"{DIR}/README.md", "\n".join(index) + "\n")]

@@ -19,16 +19,24 @@ RUNBOOKS = {
     SloKind.AVAILABILITY: Runbook(
         "Requests fail with 5xx faster than the SLO's error budget allows.",
         "Users see errors; at this burn the monthly budget runs out early.",
-        (("Find the failing routes on the 5xx-by-route panel; correlate with recent deploys and "
-         "roll back a bad release (guide: rapid error budget burn)."),
-         "Check dependency errors (DB, external APIs) in traces of failing requests.",
-         "Centralize error handling for unhandled exceptions (F8).")),
+        (
+            (
+                "Find the failing routes on the 5xx-by-route panel; correlate with recent deploys and "
+                "roll back a bad release (guide: rapid error budget burn)."
+            ),
+            "Check dependency errors (DB, external APIs) in traces of failing requests.",
+            "Centralize error handling for unhandled exceptions (F8).",
+        ),
+    ),
     SloKind.LATENCY: Runbook(
         "Too many requests are slower than the SLO's latency threshold.",
         "Users wait; timeouts upstream turn slowness into errors.",
-        ("Look for blocking sync code in async handlers; move it to a threadpool (F1).",
-         "Check DB pool waiters and slow queries (F2) and CPU saturation (F5).",
-         "Scale out or roll back the release that made it slower.")),
+        (
+            "Look for blocking sync code in async handlers; move it to a threadpool (F1).",
+            "Check DB pool waiters and slow queries (F2) and CPU saturation (F5).",
+            "Scale out or roll back the release that made it slower.",
+        ),
+    ),
 }
 
 
@@ -56,8 +64,10 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
     threshold = rate * slo.error_budget_ratio
     kind, key = SLO_PANELS[slo.kind]
     name = alert_name(slo, tier)
-    summary = (f"{service.name}: the {{{{ $labels.slo }}}} SLO is burning its error "
-               f"budget {rate:g}x faster than sustainable ({tier.long_window} window)")
+    summary = (
+        f"{service.name}: the {{{{ $labels.slo }}}} SLO is burning its error "
+        f"budget {rate:g}x faster than sustainable ({tier.long_window} window)"
+    )
     description = (
         f"Over the last {tier.long_window}, {{{{ $value | humanizePercentage }}}} of "
         f"{service.name} requests {_bad_events(service, slo)} "
@@ -65,7 +75,8 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
         f"This {tier.name} tier fires above {percent(threshold)}, a {rate:g}x burn that spends "
         f"{tier.budget_percent:g}% of the {slo.period} error budget in {tier.long_window}; "
         f"the {tier.short_window} window confirms it is still happening. "
-        + panel_sentence(kind, key))
+        + panel_sentence(kind, key)
+    )
     return AlertRule(
         name=name,
         expr=q.burn_rate_alert(service, slo, tier, project.alerting.min_request_rate),
@@ -78,8 +89,13 @@ def slo_alert(project: Project, service: Service, slo: Slo, tier: Tier) -> Alert
         dashboard_url=dashboard_url(project, service, kind, key),
         panel=(kind, key),
         runbook=RUNBOOKS[slo.kind],
-        speed=tuple(runbook_lines(tier_figures(tier, slo.objective_percent, slo.period),
-                                  slo.objective_percent, slo.period)),
+        speed=tuple(
+            runbook_lines(
+                tier_figures(tier, slo.objective_percent, slo.period),
+                slo.objective_percent,
+                slo.period,
+            )
+        ),
     )
 
 
@@ -89,6 +105,10 @@ def slo_alerts(project: Project, service: Service, slo: Slo) -> list[AlertRule]:
 
 def slo_alert_groups(project: Project, service: Service) -> list[AlertGroup]:
     """One group per SLO, next to (and named like) its recording-rule group."""
-    return [AlertGroup(f"obsgen-{service.name}-{slo.name}-alerts",
-                       tuple(slo_alerts(project, service, slo)))
-            for slo in service.slos if project.alerting.tiers]
+    return [
+        AlertGroup(
+            f"obsgen-{service.name}-{slo.name}-alerts", tuple(slo_alerts(project, service, slo))
+        )
+        for slo in service.slos
+        if project.alerting.tiers
+    ]

@@ -42,9 +42,12 @@ def sample_route(regex: str | None) -> str | None:
     if regex is None:
         return "/example"
     plain = regex.strip("^$")
-    for candidate in (re.sub(r"\.[*+?]|\\", lambda m: "" if m.group() != ".+" else "x", plain),
-                      plain.replace(".*", "").replace(".+", "x").replace("\\", ""),
-                      "/", "/example"):
+    for candidate in (
+        re.sub(r"\.[*+?]|\\", lambda m: "" if m.group() != ".+" else "x", plain),
+        plain.replace(".*", "").replace(".+", "x").replace("\\", ""),
+        "/",
+        "/example",
+    ):
         try:
             if re.fullmatch(regex, candidate):
                 return candidate
@@ -53,32 +56,38 @@ def sample_route(regex: str | None) -> str | None:
     return None
 
 
-def sli_series(service: Service, slo: Slo, route: str,
-               *segments: tuple[int, float, float]) -> dict[str, str]:
+def sli_series(
+    service: Service, slo: Slo, route: str, *segments: tuple[int, float, float]
+) -> dict[str, str]:
     """Requests of the SLI for (minutes, req/s, bad ratio) segments."""
     conv = service.convention
-    base = {service.selector.label: service.selector.value, conv.route_label: route,
-            conv.method_label: METHOD}
+    base = {
+        service.selector.label: service.selector.value,
+        conv.route_label: route,
+        conv.method_label: METHOD,
+    }
     per_min = [(m, rps * 60, bad) for m, rps, bad in segments]
     if slo.kind is SloKind.AVAILABILITY:
         return {
-            selector(conv.requests_counter, {**base, conv.status_label: OK_STATUS}):
-                counter(*[(m, n * (1 - bad)) for m, n, bad in per_min]),
-            selector(conv.requests_counter, {**base, conv.status_label: ERROR_STATUS}):
-                counter(*[(m, n * bad) for m, n, bad in per_min]),
+            selector(conv.requests_counter, {**base, conv.status_label: OK_STATUS}): counter(
+                *[(m, n * (1 - bad)) for m, n, bad in per_min]
+            ),
+            selector(conv.requests_counter, {**base, conv.status_label: ERROR_STATUS}): counter(
+                *[(m, n * bad) for m, n, bad in per_min]
+            ),
         }
     assert slo.threshold_seconds is not None
     labels = {**base, conv.status_label: OK_STATUS} if conv.duration_has_status else base
     bound = {names.BUCKET_BOUND_LABEL: format_bound(slo.threshold_seconds)}
     return {
         selector(conv.count(), labels): counter(*[(m, n) for m, n, _ in per_min]),
-        selector(conv.bucket(), {**labels, **bound}):
-            counter(*[(m, n * (1 - bad)) for m, n, bad in per_min]),
+        selector(conv.bucket(), {**labels, **bound}): counter(
+            *[(m, n * (1 - bad)) for m, n, bad in per_min]
+        ),
     }
 
 
-def _tier_cases(project: Project, service: Service, slo: Slo, tier: Tier,
-                route: str) -> list[Case]:
+def _tier_cases(project: Project, service: Service, slo: Slo, tier: Tier, route: str) -> list[Case]:
     alert = slo_alert(project, service, slo, tier)
     threshold = q.tier_burn_rate(slo, tier) * slo.error_budget_ratio
     end = minutes(tier.for_) + 10
@@ -86,17 +95,26 @@ def _tier_cases(project: Project, service: Service, slo: Slo, tier: Tier,
     rps = traffic_rps(project)
     cases = []
     if threshold * 1.5 <= 1:
-        cases.append(Case(f"{alert.name} fires on a steady burn 1.5x over its tier",
-                          sli_series(service, slo, route, (end, rps, threshold * 1.5)),
-                          (AlertCheck(alert, end, (Firing(labels, threshold * 1.5),)),)))
-    cases.append(Case(f"{alert.name} stays silent on a burn just below its tier (0.9x)",
-                      sli_series(service, slo, route, (end, rps, threshold * 0.9)),
-                      (AlertCheck(alert, end),)))
+        cases.append(
+            Case(
+                f"{alert.name} fires on a steady burn 1.5x over its tier",
+                sli_series(service, slo, route, (end, rps, threshold * 1.5)),
+                (AlertCheck(alert, end, (Firing(labels, threshold * 1.5),)),),
+            )
+        )
+    cases.append(
+        Case(
+            f"{alert.name} stays silent on a burn just below its tier (0.9x)",
+            sli_series(service, slo, route, (end, rps, threshold * 0.9)),
+            (AlertCheck(alert, end),),
+        )
+    )
     return cases
 
 
-def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
-                 route: str) -> Case | None:
+def _timing_case(
+    project: Project, service: Service, slo: Slo, tier: Tier, route: str
+) -> Case | None:
     """SRE Workbook timing of the fast page tier: detection and reset of a full outage."""
     alert: AlertRule = slo_alert(project, service, slo, tier)
     threshold = q.tier_burn_rate(slo, tier) * slo.error_budget_ratio
@@ -108,17 +126,24 @@ def _timing_case(project: Project, service: Service, slo: Slo, tier: Tier,
     outage = max(30, fired + 5)
     labels = slo_labels(project, service, slo)
     # the test file evaluates recording groups first, so an alert sees this minute's ratio
-    checks = [AlertCheck(alert, window + fired, (Firing(labels, fired / window),)),
-              AlertCheck(alert, window + outage, (Firing(labels, min(outage, window) / window),)),
-              AlertCheck(alert, window + outage + short + 2)]
+    checks = [
+        AlertCheck(alert, window + fired, (Firing(labels, fired / window),)),
+        AlertCheck(alert, window + outage, (Firing(labels, min(outage, window) / window),)),
+        AlertCheck(alert, window + outage + short + 2),
+    ]
     if wait >= 2:
         checks.insert(0, AlertCheck(alert, window + 1))  # pending, not paging yet
     rps = traffic_rps(project)
-    series = sli_series(service, slo, route, (window, rps, 0.0), (outage, rps, 1.0),
-                        (short + 2, rps, 0.0))
+    series = sli_series(
+        service, slo, route, (window, rps, 0.0), (outage, rps, 1.0), (short + 2, rps, 0.0)
+    )
     after = f"{detect}m + for {tier.for_}" if wait else f"{detect}m"
-    return Case(f"{alert.name} pages a full outage within {after} "
-                f"and resets within {short + 2}m of recovery", series, tuple(checks))
+    return Case(
+        f"{alert.name} pages a full outage within {after} "
+        f"and resets within {short + 2}m of recovery",
+        series,
+        tuple(checks),
+    )
 
 
 def _no_traffic_case(project: Project, service: Service, slo: Slo, route: str) -> Case:
@@ -127,27 +152,43 @@ def _no_traffic_case(project: Project, service: Service, slo: Slo, route: str) -
     period = q.recorded(names.SLO_PERIOD_ERROR_RATIO_RECORD, service, slo)
     # the period ratio is checked to lie within 1% ± 1e-9, immune to float rounding
     within = f"count(({period} > 0.009999999) < 0.010000001)"
-    return Case(f"no traffic records no {slo.name} ratio (not NaN) and keeps the period ratio",
-                sli_series(service, slo, route, (60, traffic_rps(project), 0.01), (60, 0.0, 0.0)),
-                exprs=(ExprCheck(ratio_5m, 120), ExprCheck(within, 120, (Firing({}, 1),)),
-                       ExprCheck(f"count({period})", 60, (Firing({}, 1),))))
+    return Case(
+        f"no traffic records no {slo.name} ratio (not NaN) and keeps the period ratio",
+        sli_series(service, slo, route, (60, traffic_rps(project), 0.01), (60, 0.0, 0.0)),
+        exprs=(
+            ExprCheck(ratio_5m, 120),
+            ExprCheck(within, 120, (Firing({}, 1),)),
+            ExprCheck(f"count({period})", 60, (Firing({}, 1),)),
+        ),
+    )
 
 
 def _silent_cases(project: Project, service: Service, slo: Slo, route: str) -> list[Case]:
     """No traffic, and a full outage below the minimum request rate: no tier may fire."""
-    alerts = [(slo_alert(project, service, slo, t), minutes(t.for_) + 10)
-              for t in project.alerting.tiers]
+    alerts = [
+        (slo_alert(project, service, slo, t), minutes(t.for_) + 10) for t in project.alerting.tiers
+    ]
     if not alerts:
         return []
     end = max(m for _, m in alerts)
     checks = tuple(AlertCheck(alert, m) for alert, m in alerts)
-    cases = [Case(f"no {slo.name} burn-rate alert fires with no traffic at all",
-                  sli_series(service, slo, route, (end, 0.0, 0.0)), checks)]
+    cases = [
+        Case(
+            f"no {slo.name} burn-rate alert fires with no traffic at all",
+            sli_series(service, slo, route, (end, 0.0, 0.0)),
+            checks,
+        )
+    ]
     low = project.alerting.min_request_rate / 2
     if low > 0:
-        cases.append(Case(f"no {slo.name} burn-rate alert fires on a full outage below the "
-                          "minimum request rate", sli_series(service, slo, route, (end, low, 1.0)),
-                          checks))
+        cases.append(
+            Case(
+                f"no {slo.name} burn-rate alert fires on a full outage below the "
+                "minimum request rate",
+                sli_series(service, slo, route, (end, low, 1.0)),
+                checks,
+            )
+        )
     return cases
 
 
@@ -162,8 +203,10 @@ def slo_cases(project: Project, service: Service) -> tuple[list[Case], list[str]
     for slo in service.slos:
         route = sample_route(slo.route_regex)
         if route is None:
-            notes.append(f"{service.name}/{slo.name}: no promtool cases: cannot derive a route "
-                         f"that matches {slo.route_regex!r}")
+            notes.append(
+                f"{service.name}/{slo.name}: no promtool cases: cannot derive a route "
+                f"that matches {slo.route_regex!r}"
+            )
             continue
         cases.append(_no_traffic_case(project, service, slo, route))
         cases += _silent_cases(project, service, slo, route)

@@ -48,6 +48,7 @@ def humanize_percentage(value: float) -> str:
 
 def expand(template: str, labels: Mapping[str, str], value: float) -> str:
     """The annotation text Prometheus renders for an alert with ``labels`` and ``value``."""
+
     def one(match: re.Match[str]) -> str:
         action = match.group(1)
         if action.startswith("$labels."):

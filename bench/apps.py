@@ -47,7 +47,12 @@ VARIANTS: dict[str, str] = {
 
 
 def _settings(
-    database_path: str, otlp: str | None, *, telemetry: bool, ratio: float, access_log: str | None = None
+    database_path: str,
+    otlp: str | None,
+    *,
+    telemetry: bool,
+    ratio: float,
+    access_log: str | None = None,
 ) -> Settings:
     return Settings(
         database_path=database_path,
@@ -79,7 +84,9 @@ def _bare(database_path: str, log_stream: TextIO | None) -> FastAPI:
     app = create_app(_settings(database_path, None, telemetry=False, ratio=1.0), None, log_stream)
     # The middleware stack is built lazily on the first request, so removing it here is clean.
     app.user_middleware = [
-        m for m in app.user_middleware if m.cls is not TelemetryMiddleware  # type: ignore[comparison-overlap]
+        m
+        for m in app.user_middleware
+        if m.cls is not TelemetryMiddleware  # type: ignore[comparison-overlap]
     ]
     return app
 
@@ -119,18 +126,24 @@ class RouteHistogram:
             )
 
 
-def make_app(variant: str, database_path: str, otlp: str | None, log_stream: TextIO | None) -> FastAPI:
+def make_app(
+    variant: str, database_path: str, otlp: str | None, log_stream: TextIO | None
+) -> FastAPI:
     """The app of one variant (see the module docstring)."""
     if variant == "a":
         return _bare(database_path, log_stream)
     if variant in ("b", "c"):
         ratio = 1.0 if variant == "b" else 0.1
-        return create_app(_settings(database_path, otlp, telemetry=True, ratio=ratio), None, log_stream)
+        return create_app(
+            _settings(database_path, otlp, telemetry=True, ratio=ratio), None, log_stream
+        )
     if variant in ABLATIONS:
         settings = {
             "b-nolog": _settings(database_path, otlp, telemetry=True, ratio=1.0, access_log="off"),
             "b-noexport": _settings(database_path, None, telemetry=True, ratio=1.0),
-            "b-metrics": _settings(database_path, None, telemetry=False, ratio=1.0, access_log="off"),
+            "b-metrics": _settings(
+                database_path, None, telemetry=False, ratio=1.0, access_log="off"
+            ),
         }[variant]
         return create_app(settings, None, log_stream)
     if variant == "d":

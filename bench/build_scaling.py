@@ -62,8 +62,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--sizes", default=None, help="comma-separated (default 1,10,100,500,1000)")
     args = parser.parse_args(argv)
-    sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else (
-        [1, 10] if args.quick else [1, 10, 100, 500, 1000])
+    sizes = (
+        [int(n) for n in args.sizes.split(",")]
+        if args.sizes
+        else ([1, 10] if args.quick else [1, 10, 100, 500, 1000])
+    )
     rounds = args.rounds or (1 if args.quick else 3)
     walls: dict[int, list[float]] = {n: [] for n in sizes}
     mems: dict[int, list[float]] = {n: [] for n in sizes}
@@ -81,26 +84,40 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for n in sizes:
         w, m = median(walls[n]), median(mems[n])
-        rows.append([n, f"{w:.2f}", f"{(w - median(walls[sizes[0]])) / max(n - 1, 1) * 1000:.1f}"
-                     if n > 1 else "-", f"{m:.0f}"])
+        rows.append(
+            [
+                n,
+                f"{w:.2f}",
+                f"{(w - median(walls[sizes[0]])) / max(n - 1, 1) * 1000:.1f}" if n > 1 else "-",
+                f"{m:.0f}",
+            ]
+        )
     print(f"obsgen build scaling ({rounds} round(s), medians, fresh subprocess per build)")
     print(table(["services", "wall s", "ms/extra service", "peak RSS MiB"], rows))
     xs = [float(n) for n in sizes]
     k_t, c_t = slope(xs, [median(walls[n]) for n in sizes])
     k_m, c_m = slope(xs, [median(mems[n]) for n in sizes])
-    print(f"slope: {k_t * 1000:.1f} ms/service (intercept {c_t:.2f} s), "
-          f"{k_m:.2f} MiB/service (intercept {c_m:.0f} MiB)")
+    print(
+        f"slope: {k_t * 1000:.1f} ms/service (intercept {c_t:.2f} s), "
+        f"{k_m:.2f} MiB/service (intercept {c_m:.0f} MiB)"
+    )
     # Linearity: the per-service cost between the two largest sizes vs between the two smallest.
     big = (median(walls[sizes[-1]]) - median(walls[sizes[-2]])) / (sizes[-1] - sizes[-2])
     small = (median(walls[sizes[1]]) - median(walls[sizes[0]])) / (sizes[1] - sizes[0])
-    print(f"ratio: per-service time, largest step / smallest step = {big / small:.2f} "
-          "(1.0 = linear; > 1.5 suggests superlinear)")
+    print(
+        f"ratio: per-service time, largest step / smallest step = {big / small:.2f} "
+        "(1.0 = linear; > 1.5 suggests superlinear)"
+    )
     if 100 in walls:
         print(f"ratio: 100-service build / 5 s target = {median(walls[100]) / 5:.2f} (target < 1)")
     if 1000 in walls:
-        print(f"ratio: 1000-service build / 20 s target = {median(walls[1000]) / 20:.2f} (target < 1)")
-        print(f"ratio: 1000-service peak RSS / 500 MiB target = {median(mems[1000]) / 500:.2f} "
-              "(target < 1)")
+        print(
+            f"ratio: 1000-service build / 20 s target = {median(walls[1000]) / 20:.2f} (target < 1)"
+        )
+        print(
+            f"ratio: 1000-service peak RSS / 500 MiB target = {median(mems[1000]) / 500:.2f} "
+            "(target < 1)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,10 @@ def export_counts(base: str) -> dict[str, float]:
     """``{"exported/traces": n, "dropped/logs": n, ...}`` from the service's own counters."""
     text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
     counts: dict[str, float] = {}
-    names = {"exported": DEMO_SERVICE.runtime.telemetry_exported, "dropped": OTEL.runtime.telemetry_dropped}
+    names = {
+        "exported": DEMO_SERVICE.runtime.telemetry_exported,
+        "dropped": OTEL.runtime.telemetry_dropped,
+    }
     for kind, name in names.items():
         for signal, value in re.findall(rf'^{name}\{{signal="(\w+)"\}} (\S+)$', text, re.MULTILINE):
             counts[f"{kind}/{signal}"] = float(value)
@@ -48,10 +51,16 @@ def run_once(endpoint: str, seconds: int, warmup: int) -> dict[str, float]:
     finally:
         shutdown = server.stop()
     return {
-        "rps": res.rps, "p99": res.p99_ms, "growth": rss_after - rss_before, "peak": peak,
-        "shutdown": shutdown, "errors": res.errors,
-        "spans_ok": counts.get("exported/traces", 0), "spans_lost": counts.get("dropped/traces", 0),
-        "logs_ok": counts.get("exported/logs", 0), "logs_lost": counts.get("dropped/logs", 0),
+        "rps": res.rps,
+        "p99": res.p99_ms,
+        "growth": rss_after - rss_before,
+        "peak": peak,
+        "shutdown": shutdown,
+        "errors": res.errors,
+        "spans_ok": counts.get("exported/traces", 0),
+        "spans_lost": counts.get("dropped/traces", 0),
+        "logs_ok": counts.get("exported/logs", 0),
+        "logs_lost": counts.get("dropped/logs", 0),
     }
 
 
@@ -70,27 +79,63 @@ def main(argv: list[str] | None = None) -> None:
     sink = start_sink(sink_port)
     try:
         for r in range(rounds):
-            for state in (("up", "down") if r % 2 == 0 else ("down", "up")):
+            for state in ("up", "down") if r % 2 == 0 else ("down", "up"):
                 runs[state].append(run_once(endpoints[state], seconds, warmup))
     finally:
         sink.terminate()
         sink.wait()
-    keys = ["rps", "p99", "peak", "growth", "shutdown", "spans_ok", "spans_lost", "logs_ok",
-            "logs_lost"]
+    keys = [
+        "rps",
+        "p99",
+        "peak",
+        "growth",
+        "shutdown",
+        "spans_ok",
+        "spans_lost",
+        "logs_ok",
+        "logs_lost",
+    ]
     med = {s: {k: median(run[k] for run in runs[s]) for k in keys} for s in runs}
-    print(f"collector down: variant b, GET {PATH}, {rounds} round(s) x {seconds} s; medians "
-          "(spans/logs: exported / dropped during the run, read before shutdown)")
-    print(table(
-        ["collector", "req/s", "p99 ms", "peak RSS MiB", "RSS growth MiB", "shutdown s",
-         "spans ok/dropped", "logs ok/dropped"],
-        [[s, f"{m['rps']:.0f}", f"{m['p99']:.2f}", f"{m['peak']:.0f}", f"{m['growth']:+.1f}",
-          f"{m['shutdown']:.2f}", f"{m['spans_ok']:.0f}/{m['spans_lost']:.0f}",
-          f"{m['logs_ok']:.0f}/{m['logs_lost']:.0f}"] for s, m in med.items()]))
+    print(
+        f"collector down: variant b, GET {PATH}, {rounds} round(s) x {seconds} s; medians "
+        "(spans/logs: exported / dropped during the run, read before shutdown)"
+    )
+    print(
+        table(
+            [
+                "collector",
+                "req/s",
+                "p99 ms",
+                "peak RSS MiB",
+                "RSS growth MiB",
+                "shutdown s",
+                "spans ok/dropped",
+                "logs ok/dropped",
+            ],
+            [
+                [
+                    s,
+                    f"{m['rps']:.0f}",
+                    f"{m['p99']:.2f}",
+                    f"{m['peak']:.0f}",
+                    f"{m['growth']:+.1f}",
+                    f"{m['shutdown']:.2f}",
+                    f"{m['spans_ok']:.0f}/{m['spans_lost']:.0f}",
+                    f"{m['logs_ok']:.0f}/{m['logs_lost']:.0f}",
+                ]
+                for s, m in med.items()
+            ],
+        )
+    )
     ratio = med["down"]["rps"] / med["up"]["rps"]
-    print(f"ratio: down/up throughput = {ratio:.2f} (target ≥ 0.95: "
-          f"{'met' if ratio >= 0.95 else 'MISSED'})")
-    print(f"ratio: down/up shutdown time = {med['down']['shutdown'] / med['up']['shutdown']:.2f} "
-          "(grace bound 5 s)")
+    print(
+        f"ratio: down/up throughput = {ratio:.2f} (target ≥ 0.95: "
+        f"{'met' if ratio >= 0.95 else 'MISSED'})"
+    )
+    print(
+        f"ratio: down/up shutdown time = {med['down']['shutdown'] / med['up']['shutdown']:.2f} "
+        "(grace bound 5 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,9 @@ def start_server(variant: str, port: int, otlp: str | None) -> Server:
     cmd = [sys.executable, "-m", "bench.server", variant, "--port", str(port)]
     if otlp:
         cmd += ["--otlp", otlp]
-    proc = subprocess.Popen(pinned(SERVER_CPU, cmd), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        pinned(SERVER_CPU, cmd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     server = Server(variant, port, proc)
     wait_http(f"{server.base}/healthz", proc)
     create_profile(server.base)
@@ -105,8 +106,9 @@ def start_server(variant: str, port: int, otlp: str | None) -> Server:
 def create_profile(base: str) -> None:
     """Profile 1, what every load reads."""
     body = json.dumps({"name": "Ada", "email": "ada@example.org", "bio": "bench"}).encode()
-    req = urllib.request.Request(f"{base}/profiles", data=body, method="POST",
-                                 headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        f"{base}/profiles", data=body, method="POST", headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         assert resp.status == 201, resp.status
 
@@ -138,8 +140,11 @@ def parse_wrk(out: str) -> WrkResult:
 
 def wrk(url: str, seconds: int, connections: int = 32) -> WrkResult:
     """One bounded closed-loop wrk run from the load core."""
-    cmd = pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                             "--timeout", "5s", url])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                         timeout=seconds + 30).stdout
+    cmd = pinned(
+        LOAD_CPU,
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url],
+    )
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, check=True, timeout=seconds + 30
+    ).stdout
     return parse_wrk(out)

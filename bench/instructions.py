@@ -64,8 +64,11 @@ def read_dump(prefix: Path) -> Counter[str]:
     groups: Counter[str] = Counter()
     for part in sorted(prefix.parent.glob(prefix.name + ".1-*")):
         text = part.read_text(errors="replace")
-        total = next(int(line.split()[1]) for line in text.splitlines()
-                     if line.startswith(("summary:", "totals:")))
+        total = next(
+            int(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith(("summary:", "totals:"))
+        )
         groups[classify(int(part.name.rsplit("-", 1)[1]), text)] += total
     if not groups:
         raise RuntimeError(f"callgrind wrote no dump at {prefix}.1-*")
@@ -92,8 +95,10 @@ def drive(port: int, requests: int, connections: int) -> None:
             conn.close()
 
     share, extra = divmod(requests, connections)
-    threads = [threading.Thread(target=one_connection, args=(share + (i < extra),))
-               for i in range(connections)]
+    threads = [
+        threading.Thread(target=one_connection, args=(share + (i < extra),))
+        for i in range(connections)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -105,23 +110,41 @@ def drive(port: int, requests: int, connections: int) -> None:
 def callgrind_control(flag: str, pid: int) -> None:
     """Zero or dump the counters of a running callgrind. Its exit code is 0 even when it
     reached no callgrind, so its words are checked instead."""
-    out = subprocess.run(["callgrind_control", flag, str(pid)], check=True, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        ["callgrind_control", flag, str(pid)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     said = out.stdout + out.stderr
     if "Error" in said or "not detected" in said:
         raise RuntimeError(f"callgrind_control {flag} {pid}: {said.strip()}")
 
 
-def measure(variant: str, otlp: str, requests: int, warmup: int, connections: int,
-            workdir: Path) -> Counter[str]:
+def measure(
+    variant: str, otlp: str, requests: int, warmup: int, connections: int, workdir: Path
+) -> Counter[str]:
     """Instructions per request of one variant, by thread group."""
     prefix = workdir / f"cg.{variant}"
     port = free_port()
-    cmd = ["valgrind", "--tool=callgrind", "--separate-threads=yes",
-           f"--callgrind-out-file={prefix}", sys.executable, "-m", "bench.server", variant,
-           "--port", str(port), "--otlp", otlp]
-    proc = subprocess.Popen(pinned(SERVER_CPU, cmd), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--separate-threads=yes",
+        f"--callgrind-out-file={prefix}",
+        sys.executable,
+        "-m",
+        "bench.server",
+        variant,
+        "--port",
+        str(port),
+        "--otlp",
+        otlp,
+    ]
+    proc = subprocess.Popen(
+        pinned(SERVER_CPU, cmd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     server = Server(variant, port, proc)
     try:
         wait_http(f"{server.base}/healthz", proc, timeout=300)
@@ -146,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: seconds, not figures")
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--variants", default=None,
-                        help=f"comma-separated; default all of {', '.join(VARIANTS)}")
+    parser.add_argument(
+        "--variants", default=None, help=f"comma-separated; default all of {', '.join(VARIANTS)}"
+    )
     args = parser.parse_args(argv)
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
@@ -162,18 +186,27 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
             for variant in variants:
-                results[variant] = measure(variant, f"http://127.0.0.1:{sink_port}", requests,
-                                           warmup, args.connections, Path(tmp))
+                results[variant] = measure(
+                    variant,
+                    f"http://127.0.0.1:{sink_port}",
+                    requests,
+                    warmup,
+                    args.connections,
+                    Path(tmp),
+                )
     finally:
         sink.terminate()
         sink.wait()
-    print(f"instructions per request: GET {PATH}, {requests} requests over {args.connections} "
-          "keep-alive connections after a warm-up, whole server process under callgrind, k = 1000")
+    print(
+        f"instructions per request: GET {PATH}, {requests} requests over {args.connections} "
+        "keep-alive connections after a warm-up, whole server process under callgrind, k = 1000"
+    )
     rows = []
     for v, counts in results.items():
         total = sum(counts.values())
-        rows.append([v, names[v], f"{total / 1000:.0f}k",
-                     *(f"{counts[g] / 1000:.0f}k" for g in GROUPS)])
+        rows.append(
+            [v, names[v], f"{total / 1000:.0f}k", *(f"{counts[g] / 1000:.0f}k" for g in GROUPS)]
+        )
     print(table(["variant", "", "total", *GROUPS], rows))
     totals = {v: sum(c.values()) for v, c in results.items()}
     for num, den, target in RATIOS:

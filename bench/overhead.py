@@ -21,8 +21,13 @@ PATH = "/profiles/1"
 RATIOS = [("b", "a", 0.75, "≥"), ("c", "a", 0.85, "≥"), ("b", "d", 1.8, "≥"), ("b", "e", None, "")]
 
 
-def measure_round(order: list[str], otlp: str, seconds: int, warmup: int,
-                  results: dict[str, list[tuple[float, float, float, float]]]) -> None:
+def measure_round(
+    order: list[str],
+    otlp: str,
+    seconds: int,
+    warmup: int,
+    results: dict[str, list[tuple[float, float, float, float]]],
+) -> None:
     """One round: each variant fresh, warmed up, measured, stopped."""
     for variant in order:
         server = start_server(variant, free_port(), otlp)
@@ -43,8 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=None, help="wrk duration per measurement")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated; ablations of b: {', '.join(ABLATIONS)}")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated; ablations of b: {', '.join(ABLATIONS)}",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 5)
     seconds = args.seconds or (1 if args.quick else 10)
@@ -56,23 +64,34 @@ def main(argv: list[str] | None = None) -> None:
     sink = start_sink(sink_port)
     try:
         for r in range(rounds):
-            order = variants[r % len(variants):] + variants[: r % len(variants)]
+            order = variants[r % len(variants) :] + variants[: r % len(variants)]
             measure_round(order, f"http://127.0.0.1:{sink_port}", seconds, warmup, results)
     finally:
         sink.terminate()
         sink.wait()
     med = {v: [median(x[i] for x in results[v]) for i in range(4)] for v in variants}
-    print(f"instrumentation overhead: GET {PATH}, wrk -t1 -c{args.connections}, {rounds} round(s) x "
-          f"{seconds} s, server on core 0, wrk + OTLP sink on core 1; medians")
-    print(table(["variant", "", "req/s", "p50 ms", "p99 ms", "peak RSS MiB"],
-                [[v, names[v], f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", f"{m[3]:.0f}"]
-                 for v, m in med.items()]))
+    print(
+        f"instrumentation overhead: GET {PATH}, wrk -t1 -c{args.connections}, {rounds} round(s) x "
+        f"{seconds} s, server on core 0, wrk + OTLP sink on core 1; medians"
+    )
+    print(
+        table(
+            ["variant", "", "req/s", "p50 ms", "p99 ms", "peak RSS MiB"],
+            [
+                [v, names[v], f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", f"{m[3]:.0f}"]
+                for v, m in med.items()
+            ],
+        )
+    )
     for num, den, target, op in RATIOS:
         if num not in med or den not in med:
             continue
         ratio = med[num][0] / med[den][0]
-        verdict = "" if target is None else (
-            f" (target {op} {target}: {'met' if ratio >= target else 'MISSED'})")
+        verdict = (
+            ""
+            if target is None
+            else (f" (target {op} {target}: {'met' if ratio >= target else 'MISSED'})")
+        )
         print(f"ratio: ({num})/({den}) throughput = {ratio:.2f}{verdict}")
 
 

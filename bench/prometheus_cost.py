@@ -40,8 +40,9 @@ _GROWING = ("_total", "_bucket", "_count", "_sum")
 
 
 def _call(base: str, method: str, path: str, body: bytes | None = None) -> None:
-    req = urllib.request.Request(base + path, data=body, method=method,
-                                 headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        base + path, data=body, method=method, headers={"content-type": "application/json"}
+    )
     try:
         urllib.request.urlopen(req, timeout=5).read()
     except urllib.error.HTTPError:
@@ -55,11 +56,18 @@ def demo_exposition() -> str:
         b = server.base
         profile = b'{"name": "Ada", "email": "ada@example.org"}'
         for method, path, body in [
-            ("GET", "/profiles/1", None), ("GET", "/profiles/999", None), ("GET", "/profiles", None),
-            ("POST", "/profiles", profile), ("PUT", "/profiles/1", profile),
-            ("GET", "/profiles/search?q=a", None), ("PUT", "/profiles/2/avatar", b"x"),
-            ("DELETE", "/profiles/2", None), ("GET", "/healthz", None), ("GET", "/readyz", None),
-            ("GET", "/no/such/path", None), ("GET", "/metrics", None),
+            ("GET", "/profiles/1", None),
+            ("GET", "/profiles/999", None),
+            ("GET", "/profiles", None),
+            ("POST", "/profiles", profile),
+            ("PUT", "/profiles/1", profile),
+            ("GET", "/profiles/search?q=a", None),
+            ("PUT", "/profiles/2/avatar", b"x"),
+            ("DELETE", "/profiles/2", None),
+            ("GET", "/healthz", None),
+            ("GET", "/readyz", None),
+            ("GET", "/no/such/path", None),
+            ("GET", "/metrics", None),
         ]:
             _call(b, method, path, body)
         text: str = urllib.request.urlopen(b + "/metrics", timeout=5).read().decode()
@@ -130,12 +138,16 @@ def _rule_stats(prom: str) -> tuple[float, int, int, int]:
     text = urllib.request.urlopen(prom + "/metrics", timeout=5).read().decode()
 
     def total(metric: str) -> float:
-        return sum(float(v) for v in re.findall(rf"^{metric}\{{[^}}]*\}} (\S+)$", text, re.MULTILINE))
+        return sum(
+            float(v) for v in re.findall(rf"^{metric}\{{[^}}]*\}} (\S+)$", text, re.MULTILINE)
+        )
 
-    return (total("prometheus_rule_group_last_duration_seconds"),
-            int(total("prometheus_rule_group_rules")),
-            int(total("prometheus_rule_group_last_evaluation_samples")),
-            int(total("prometheus_rule_group_iterations_missed_total")))
+    return (
+        total("prometheus_rule_group_last_duration_seconds"),
+        int(total("prometheus_rule_group_rules")),
+        int(total("prometheus_rule_group_last_evaluation_samples")),
+        int(total("prometheus_rule_group_iterations_missed_total")),
+    )
 
 
 def evaluate(
@@ -158,9 +170,16 @@ def evaluate(
         f"    static_configs: [{{targets: ['127.0.0.1:{exporter_port}']}}]\n",
         encoding="utf-8",
     )
-    cmd = pinned(SERVER_CPU, ["prometheus", f"--config.file={work}/prometheus.yml",
-           f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{prom_port}",
-           "--log.level=warn"])
+    cmd = pinned(
+        SERVER_CPU,
+        [
+            "prometheus",
+            f"--config.file={work}/prometheus.yml",
+            f"--storage.tsdb.path={work}/data",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+            "--log.level=warn",
+        ],
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     prom = f"http://127.0.0.1:{prom_port}"
     try:
@@ -170,7 +189,7 @@ def evaluate(
         while time.monotonic() < deadline:
             time.sleep(interval)
             samples.append(_rule_stats(prom))
-        tail = samples[len(samples) // 2:] or samples  # the first half is start-up
+        tail = samples[len(samples) // 2 :] or samples  # the first half is start-up
         return {
             "eval_ms": median(s[0] for s in tail) * 1000,
             "rules": tail[-1][1],
@@ -202,30 +221,54 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, {int(LOAD_CPU)})  # the exporter stays off Prometheus's core
     exposition = demo_exposition()
     per_route, total = series_per_route(exposition)
-    print("series the demo exposes (after one request per route/status; text format, _created included)")
+    print(
+        "series the demo exposes (after one request per route/status; text format, _created included)"
+    )
     print(table([OTEL.route_label, f"{DURATION}_* series"], sorted(per_route.items())))
     combos = sum(1 for line in exposition.splitlines() if line.startswith(DURATION + "_count"))
     per_combo = sum(per_route.values()) // max(combos, 1)
-    print(f"per route x method x status: {per_combo} series (buckets + _sum + _count + _created; "
-          f"{combos} combinations seen); whole /metrics page: {total} series")
+    print(
+        f"per route x method x status: {per_combo} series (buckets + _sum + _count + _created; "
+        f"{combos} combinations seen); whole /metrics page: {total} series"
+    )
     with tempfile.TemporaryDirectory(prefix="obsgen-promcost-") as tmp:
         results = {n: evaluate(exposition, n, seconds, interval, Path(tmp)) for n in (1, big)}
-    print(f"rule evaluation on Prometheus {_prom_version()}, {interval} s interval, {seconds} s "
-          "per size; "
-          "median of the second half")
-    print(table(["services", "series", "rules", "samples/eval", "eval ms/cycle", "missed cycles"],
-                [[n, f"{r['series']:.0f}", r["rules"], f"{r['samples']:.0f}", f"{r['eval_ms']:.2f}",
-                  f"{r['missed']:.0f}"]
-                 for n, r in results.items()]))
+    print(
+        f"rule evaluation on Prometheus {_prom_version()}, {interval} s interval, {seconds} s "
+        "per size; "
+        "median of the second half"
+    )
+    print(
+        table(
+            ["services", "series", "rules", "samples/eval", "eval ms/cycle", "missed cycles"],
+            [
+                [
+                    n,
+                    f"{r['series']:.0f}",
+                    r["rules"],
+                    f"{r['samples']:.0f}",
+                    f"{r['eval_ms']:.2f}",
+                    f"{r['missed']:.0f}",
+                ]
+                for n, r in results.items()
+            ],
+        )
+    )
     one, many = results[1], results[big]
-    print(f"ratio: eval time {big} services / 1 service = {many['eval_ms'] / one['eval_ms']:.1f} "
-          f"(linear would be {big}; below means fixed per-cycle cost dominates)")
-    print(f"ratio: eval time per service at {big} / at 1 = "
-          f"{many['eval_ms'] / big / one['eval_ms']:.2f} (1.0 = linear; target linear)")
+    print(
+        f"ratio: eval time {big} services / 1 service = {many['eval_ms'] / one['eval_ms']:.1f} "
+        f"(linear would be {big}; below means fixed per-cycle cost dominates)"
+    )
+    print(
+        f"ratio: eval time per service at {big} / at 1 = "
+        f"{many['eval_ms'] / big / one['eval_ms']:.2f} (1.0 = linear; target linear)"
+    )
 
 
 def _prom_version() -> str:
-    out = subprocess.run(["prometheus", "--version"], capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["prometheus", "--version"], capture_output=True, text=True, check=False
+    ).stdout
     m = re.search(r"version (\S+)", out)
     return m.group(1) if m else "?"
 

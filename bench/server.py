@@ -20,13 +20,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variant", choices=sorted(VARIANTS | ABLATIONS))
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--otlp", default=None, help="OTLP/gRPC endpoint, e.g. http://127.0.0.1:4317")
+    parser.add_argument(
+        "--otlp", default=None, help="OTLP/gRPC endpoint, e.g. http://127.0.0.1:4317"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-db-") as tmp, open(os.devnull, "w") as sink:
         app = make_app(args.variant, os.path.join(tmp, "profiles.db"), args.otlp, sink)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=args.port, log_config=None, access_log=False,
-            server_header=False, timeout_graceful_shutdown=5,
+            app,
+            host="127.0.0.1",
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
         )
         DrainingServer(config, app.state.runtime, 0.0).run()
 

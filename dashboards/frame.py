@@ -23,81 +23,141 @@ ALL = "$__all"
 
 # Keys grafanalib emits that the current dashboard model does not have (or only as noise).
 _LEGACY_DASHBOARD_KEYS = {"rows", "style", "hideControls", "sharedCrosshair", "gnetId", "id"}
-_LEGACY_PANEL_KEYS = {"cacheTimeout", "editable", "error", "height", "hideTimeOverride",
-                      "minSpan", "span", "maxPerRow", "repeatDirection", "columns", "fontSize",
-                      "mappings", "color"}
-_LEGACY_TEMPLATE_KEYS = {"useTags", "tagsQuery", "tagValuesQuery", "auto", "auto_min",
-                         "auto_count"}
+_LEGACY_PANEL_KEYS = {
+    "cacheTimeout",
+    "editable",
+    "error",
+    "height",
+    "hideTimeOverride",
+    "minSpan",
+    "span",
+    "maxPerRow",
+    "repeatDirection",
+    "columns",
+    "fontSize",
+    "mappings",
+    "color",
+}
+_LEGACY_TEMPLATE_KEYS = {"useTags", "tagsQuery", "tagValuesQuery", "auto", "auto_min", "auto_count"}
 
 
 def datasource_variable(name: str, plugin: str, label: str, uid: str) -> Template:
     """A datasource picker defaulting to the spec's uid."""
-    return Template(name=name, query=plugin, type="datasource", label=label, default=uid,
-                    refresh=1, regex="")
+    return Template(
+        name=name, query=plugin, type="datasource", label=label, default=uid, refresh=1, regex=""
+    )
 
 
 def service_choices(project: Project, service: Service) -> list[str]:
     """The spec's services this dashboard can switch to: those selected by the same label (the
     panels match ``<label>=~"$service"``), never every job Prometheus happens to have."""
-    return [s.selector.value for s in project.services if s.selector.label == service.selector.label]
+    return [
+        s.selector.value for s in project.services if s.selector.label == service.selector.label
+    ]
 
 
 def service_variable(project: Project, service: Service) -> Template:
     # Grafana splits a custom variable's query on commas; a literal comma is written "\,".
     query = ",".join(value.replace(",", "\\,") for value in service_choices(project, service))
-    return Template(name="service", label="Service", type="custom", query=query,
-                    default=service.selector.value, sort=1, regex="")
+    return Template(
+        name="service",
+        label="Service",
+        type="custom",
+        query=query,
+        default=service.selector.value,
+        sort=1,
+        regex="",
+    )
 
 
 def variables(project: Project, service: Service, extra: Sequence[Template] = ()) -> Templating:
     """Datasource variables, ``$service`` (the spec's services), then ``extra``."""
     ds = project.grafana
-    return Templating(list=[
-        datasource_variable(PROMETHEUS_VAR, "prometheus", "Data source", ds.prometheus.uid),
-        datasource_variable(LOKI_VAR, "loki", "Logs data source", ds.loki.uid),
-        datasource_variable(TEMPO_VAR, "tempo", "Traces data source", ds.tempo.uid),
-        service_variable(project, service), *extra])
+    return Templating(
+        list=[
+            datasource_variable(PROMETHEUS_VAR, "prometheus", "Data source", ds.prometheus.uid),
+            datasource_variable(LOKI_VAR, "loki", "Logs data source", ds.loki.uid),
+            datasource_variable(TEMPO_VAR, "tempo", "Traces data source", ds.tempo.uid),
+            service_variable(project, service),
+            *extra,
+        ]
+    )
 
 
 def dashboard_links(service: Service, kind: str) -> list[DashboardLink]:
     """Executive → on-call → debug (and back), keeping the time range and every variable."""
-    others = {"executive": ("oncall",), "oncall": ("executive", "debug"),
-              "debug": ("oncall", "executive")}[kind]
-    return [DashboardLink(type="link", title=f"{KIND_TITLES[other]} dashboard", icon="dashboard",
-                          uri=f"/d/{dashboard_uid(service.name, other)}", keepTime=True,
-                          includeVars=True, tooltip=f"Open the {KIND_TITLES[other]} view of $service")
-            for other in others]
+    others = {
+        "executive": ("oncall",),
+        "oncall": ("executive", "debug"),
+        "debug": ("oncall", "executive"),
+    }[kind]
+    return [
+        DashboardLink(
+            type="link",
+            title=f"{KIND_TITLES[other]} dashboard",
+            icon="dashboard",
+            uri=f"/d/{dashboard_uid(service.name, other)}",
+            keepTime=True,
+            includeVars=True,
+            tooltip=f"Open the {KIND_TITLES[other]} view of $service",
+        )
+        for other in others
+    ]
 
 
 def route_to_debug(service: Service, route_field: str) -> dict[str, Any]:
     """A data link from a per-route series to the debug dashboard with the route filled in."""
     uid = dashboard_uid(service.name, "debug")
-    return {"title": f"Debug ${{__field.labels.{route_field}}}",
-            "url": (f"/d/{uid}?${{__url_time_range}}&${{service:queryparam}}"
-                    f"&var-route=${{__field.labels.{route_field}}}"),
-            "targetBlank": False}
+    return {
+        "title": f"Debug ${{__field.labels.{route_field}}}",
+        "url": (
+            f"/d/{uid}?${{__url_time_range}}&${{service:queryparam}}"
+            f"&var-route=${{__field.labels.{route_field}}}"
+        ),
+        "targetBlank": False,
+    }
 
 
 def builtin_annotations() -> dict[str, Any]:
-    return {"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"},
-            "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
-            "name": "Annotations & Alerts", "type": "dashboard"}
+    return {
+        "builtIn": 1,
+        "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+        "enable": True,
+        "hide": True,
+        "iconColor": "rgba(0, 211, 255, 1)",
+        "name": "Annotations & Alerts",
+        "type": "dashboard",
+    }
 
 
-def build(project: Project, service: Service, kind: str, description: str,
-          panels: list[Panel], extra_vars: Sequence[Template] = (),
-          annotations: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def build(
+    project: Project,
+    service: Service,
+    kind: str,
+    description: str,
+    panels: list[Panel],
+    extra_vars: Sequence[Template] = (),
+    annotations: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """The dashboard JSON (provisioning form) of one service and kind."""
     dash = Dashboard(
-        title=f"{service.name} / {KIND_TITLES[kind]}", uid=dashboard_uid(service.name, kind),
-        description=(f"{description} Generated by obsgen from {project.source}; "
-                     "change the spec and run `obsgen build` instead of editing."),
+        title=f"{service.name} / {KIND_TITLES[kind]}",
+        uid=dashboard_uid(service.name, kind),
+        description=(
+            f"{description} Generated by obsgen from {project.source}; "
+            "change the spec and run `obsgen build` instead of editing."
+        ),
         tags=["obsgen", f"service:{service.name}", f"team:{service.team}", kind],
-        panels=panels, templating=variables(project, service, extra_vars),
+        panels=panels,
+        templating=variables(project, service, extra_vars),
         annotations=Annotations(list=[builtin_annotations(), *annotations]),
-        links=dashboard_links(service, kind), schemaVersion=SCHEMA_VERSION,
+        links=dashboard_links(service, kind),
+        schemaVersion=SCHEMA_VERSION,
         time=Time("now-6h", "now") if kind != "executive" else Time("now-7d", "now"),
-        refresh="1m", graphTooltip=1, editable=False, timezone="browser",
+        refresh="1m",
+        graphTooltip=1,
+        editable=False,
+        timezone="browser",
     )
     return to_json(dash)
 

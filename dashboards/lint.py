@@ -21,8 +21,10 @@ UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 NO_UNIT_TYPES = {"logs", "text", "row", "alertlist", "news", "dashlist", "traces", "nodeGraph"}
 NO_TARGET_TYPES = {"text", "row", "news", "dashlist", "alertlist"}
 COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:.][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
-                       r"|\[\[([A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]")
+_VARIABLE = re.compile(
+    r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:.][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
+    r"|\[\[([A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]"
+)
 _COUNTER_CALL = re.compile(r"\b(rate|irate|increase)\s*\(")
 _RATE_WINDOWS = {"$__rate_interval", "${__rate_interval}"}
 
@@ -44,8 +46,11 @@ def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _datasource_variables(dashboard: dict[str, Any]) -> set[str]:
-    return {v.get("name", "") for v in (dashboard.get("templating") or {}).get("list") or []
-            if v.get("type") == "datasource"}
+    return {
+        v.get("name", "")
+        for v in (dashboard.get("templating") or {}).get("list") or []
+        if v.get("type") == "datasource"
+    }
 
 
 def _is_prometheus(panel: dict[str, Any], target: dict[str, Any]) -> bool:
@@ -65,8 +70,8 @@ def _call_argument(expr: str, start: int) -> str:
     for i in range(start, len(expr)):
         depth += {"(": 1, ")": -1}.get(expr[i], 0)
         if depth == 0:
-            return expr[start + 1:i]
-    return expr[start + 1:]
+            return expr[start + 1 : i]
+    return expr[start + 1 :]
 
 
 def rate_windows(expr: str) -> list[str]:
@@ -74,7 +79,9 @@ def rate_windows(expr: str) -> list[str]:
     windows = []
     for match in _COUNTER_CALL.finditer(expr):
         argument = _call_argument(expr, match.end() - 1)
-        ranges = re.findall(r"\[([^\]]+)\]\s*\)?\s*$", argument.strip()) or re.findall(r"\[([^\]]+)\]", argument)
+        ranges = re.findall(r"\[([^\]]+)\]\s*\)?\s*$", argument.strip()) or re.findall(
+            r"\[([^\]]+)\]", argument
+        )
         if ranges:
             windows.append(ranges[-1].split(":")[0].strip())
     return windows
@@ -95,8 +102,9 @@ def unaggregated_counters(expr: str) -> list[str]:
         elif isinstance(node, promql_parser.BinaryExpr):
             walk(node.lhs, aggregated)
             walk(node.rhs, aggregated)
-        elif isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr,
-                               promql_parser.SubqueryExpr)):
+        elif isinstance(
+            node, (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)
+        ):
             walk(node.expr, aggregated)
 
     walk(promql_parser.parse(substitute_grafana_variables(expr)), False)
@@ -116,8 +124,12 @@ def variables_used(value: Any) -> set[str]:
 
 
 def _overlaps(a: dict[str, int], b: dict[str, int]) -> bool:
-    return (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
-            and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
 
 
 def lint_dashboard(dashboard: dict[str, Any]) -> list[Finding]:
@@ -130,9 +142,15 @@ def lint_dashboard(dashboard: dict[str, Any]) -> list[Finding]:
     uid = dashboard.get("uid")
     if not isinstance(uid, str) or not UID_PATTERN.match(uid):
         add("dashboard", "dashboard-uid-rule", f"uid {uid!r} must be a stable 1-40 character slug")
-    if not isinstance(dashboard.get("schemaVersion"), int) or dashboard["schemaVersion"] < MIN_SCHEMA_VERSION:
-        add("dashboard", "dashboard-schema-version-rule",
-            f"schemaVersion {dashboard.get('schemaVersion')!r} is older than {MIN_SCHEMA_VERSION}")
+    if (
+        not isinstance(dashboard.get("schemaVersion"), int)
+        or dashboard["schemaVersion"] < MIN_SCHEMA_VERSION
+    ):
+        add(
+            "dashboard",
+            "dashboard-schema-version-rule",
+            f"schemaVersion {dashboard.get('schemaVersion')!r} is older than {MIN_SCHEMA_VERSION}",
+        )
     ds_vars = _datasource_variables(dashboard)
     if "datasource" not in ds_vars:
         add("dashboard", "template-datasource-rule", "no datasource variable named 'datasource'")
@@ -184,7 +202,10 @@ def _lint_panel(panel: dict[str, Any], ds_vars: set[str]) -> list[Finding]:
         add("panel-no-targets-rule", "panel has no targets")
     for target in targets:
         if "datasource" in target and not _uses_variable(target["datasource"], ds_vars):
-            add("panel-datasource-rule", f"target {target.get('refId')}: datasource must be a variable")
+            add(
+                "panel-datasource-rule",
+                f"target {target.get('refId')}: datasource must be a variable",
+            )
         if not _is_prometheus(panel, target):
             continue
         expr = target["expr"]
@@ -194,10 +215,15 @@ def _lint_panel(panel: dict[str, Any], ds_vars: set[str]) -> list[Finding]:
             continue
         for window in rate_windows(expr):
             if window not in _RATE_WINDOWS:
-                add("target-rate-interval-rule",
-                    f"target {target.get('refId')}: range [{window}] should be $__rate_interval")
+                add(
+                    "target-rate-interval-rule",
+                    f"target {target.get('refId')}: range [{window}] should be $__rate_interval",
+                )
         for func in unaggregated_counters(expr):
-            add("target-counter-agg-rule", f"target {target.get('refId')}: {func}() is not aggregated")
+            add(
+                "target-counter-agg-rule",
+                f"target {target.get('refId')}: {func}() is not aggregated",
+            )
     return out
 
 
@@ -219,10 +245,14 @@ def load_dashboard(path: str) -> dict[str, Any]:
     if isinstance(data, dict) and isinstance(data.get("dashboard"), dict):
         data = data["dashboard"]
     if not isinstance(data, dict) or not isinstance(data.get("panels", []), list):
-        raise UnreadableDashboard(f"{path}: not a Grafana dashboard (expected a JSON object with panels)")
+        raise UnreadableDashboard(
+            f"{path}: not a Grafana dashboard (expected a JSON object with panels)"
+        )
     return data
 
 
 def lint_files(paths: list[str]) -> list[str]:
     """One line per finding over every file (``file: panel: rule: message``)."""
-    return [finding.line(path) for path in paths for finding in lint_dashboard(load_dashboard(path))]
+    return [
+        finding.line(path) for path in paths for finding in lint_dashboard(load_dashboard(path))
+    ]

@@ -41,9 +41,17 @@ class PromTarget:
     datasource: dict[str, str] = PROMETHEUS
 
     def to_json_data(self) -> dict[str, Any]:
-        return {"datasource": self.datasource, "expr": self.expr, "legendFormat": self.legendFormat,
-                "refId": self.refId, "instant": self.instant, "range": not self.instant,
-                "format": self.format, "exemplar": self.exemplar, "editorMode": "code"}
+        return {
+            "datasource": self.datasource,
+            "expr": self.expr,
+            "legendFormat": self.legendFormat,
+            "refId": self.refId,
+            "instant": self.instant,
+            "range": not self.instant,
+            "format": self.format,
+            "exemplar": self.exemplar,
+            "editorMode": "code",
+        }
 
 
 @attr.s(frozen=True)
@@ -55,8 +63,14 @@ class LokiTarget:
     datasource: dict[str, str] = LOKI
 
     def to_json_data(self) -> dict[str, Any]:
-        return {"datasource": self.datasource, "expr": self.expr, "legendFormat": self.legendFormat,
-                "refId": self.refId, "queryType": self.queryType, "editorMode": "code"}
+        return {
+            "datasource": self.datasource,
+            "expr": self.expr,
+            "legendFormat": self.legendFormat,
+            "refId": self.refId,
+            "queryType": self.queryType,
+            "editorMode": "code",
+        }
 
 
 @attr.s(frozen=True)
@@ -67,8 +81,14 @@ class TempoTarget:
     datasource: dict[str, str] = TEMPO
 
     def to_json_data(self) -> dict[str, Any]:
-        return {"datasource": self.datasource, "query": self.query, "queryType": "traceql",
-                "refId": self.refId, "limit": self.limit, "tableType": "traces"}
+        return {
+            "datasource": self.datasource,
+            "query": self.query,
+            "queryType": "traceql",
+            "refId": self.refId,
+            "limit": self.limit,
+            "tableType": "traces",
+        }
 
 
 Target = PromTarget | LokiTarget | TempoTarget
@@ -90,22 +110,33 @@ class HeatmapPanel(Panel):  # type: ignore[misc]  # grafanalib ships no type hin
     unit: str = attr.ib(default="s")
 
     def to_json_data(self) -> dict[str, Any]:
-        return dict(self.panel_json({
-            "type": "heatmap",
-            "fieldConfig": {"defaults": {"unit": self.unit, "custom": {}}, "overrides": []},
-            "options": {
-                "calculate": False,
-                "yAxis": {"unit": self.unit, "axisPlacement": "left"},
-                "cellGap": 1,
-                "color": {"mode": "scheme", "scheme": "Oranges", "exponent": 0.5, "steps": 64,
-                          "fill": "dark-orange", "scale": "exponential", "reverse": False},
-                "exemplars": {"color": "rgba(255,0,255,0.7)"},
-                "filterValues": {"le": 1e-9},
-                "rowsFrame": {"layout": "auto"},
-                "tooltip": {"mode": "single", "yHistogram": True},
-                "legend": {"show": True},
-            },
-        }))
+        return dict(
+            self.panel_json(
+                {
+                    "type": "heatmap",
+                    "fieldConfig": {"defaults": {"unit": self.unit, "custom": {}}, "overrides": []},
+                    "options": {
+                        "calculate": False,
+                        "yAxis": {"unit": self.unit, "axisPlacement": "left"},
+                        "cellGap": 1,
+                        "color": {
+                            "mode": "scheme",
+                            "scheme": "Oranges",
+                            "exponent": 0.5,
+                            "steps": 64,
+                            "fill": "dark-orange",
+                            "scale": "exponential",
+                            "reverse": False,
+                        },
+                        "exemplars": {"color": "rgba(255,0,255,0.7)"},
+                        "filterValues": {"le": 1e-9},
+                        "rowsFrame": {"layout": "auto"},
+                        "tooltip": {"mode": "single", "yHistogram": True},
+                        "legend": {"show": True},
+                    },
+                }
+            )
+        )
 
 
 def thresholds(*steps: tuple[str, float | None]) -> list[dict[str, Any]]:
@@ -116,23 +147,50 @@ GOOD = thresholds(("green", None))
 
 # The house-style bases every factory varies.
 _TIMESERIES = TimeSeries(
-    dataSource=PROMETHEUS, maxDataPoints=None, fillOpacity=10, showPoints="never",
-    legendDisplayMode="table", legendCalcs=["mean", "max", "lastNotNull"],
-    tooltipMode="multi", tooltipSort="desc", thresholds=GOOD,
+    dataSource=PROMETHEUS,
+    maxDataPoints=None,
+    fillOpacity=10,
+    showPoints="never",
+    legendDisplayMode="table",
+    legendCalcs=["mean", "max", "lastNotNull"],
+    tooltipMode="multi",
+    tooltipSort="desc",
+    thresholds=GOOD,
 )
-_STAT = Stat(dataSource=PROMETHEUS, maxDataPoints=None, reduceCalc="lastNotNull",
-             graphMode="area", colorMode="value", noValue="no data", thresholds=GOOD)
+_STAT = Stat(
+    dataSource=PROMETHEUS,
+    maxDataPoints=None,
+    reduceCalc="lastNotNull",
+    graphMode="area",
+    colorMode="value",
+    noValue="no data",
+    thresholds=GOOD,
+)
 _TABLE = Table(dataSource=PROMETHEUS, maxDataPoints=None, thresholds=GOOD, filterable=True)
 _HEATMAP = HeatmapPanel(dataSource=PROMETHEUS, maxDataPoints=None)  # type: ignore[call-arg]
-_LOGS = Logs(dataSource=LOKI, maxDataPoints=None, showTime=True, wrapLogMessages=True,
-             enableLogDetails=True, prettifyLogMessage=False, thresholds=GOOD)
+_LOGS = Logs(
+    dataSource=LOKI,
+    maxDataPoints=None,
+    showTime=True,
+    wrapLogMessages=True,
+    enableLogDetails=True,
+    prettifyLogMessage=False,
+    thresholds=GOOD,
+)
 
 
-def _common(title: str, description: str, targets: Sequence[Target], w: int, h: int) -> dict[str, Any]:
+def _common(
+    title: str, description: str, targets: Sequence[Target], w: int, h: int
+) -> dict[str, Any]:
     if not targets:
         raise ValueError(f"panel {title!r} has no targets")
-    return {"title": title, "description": description, "targets": list(targets),
-            "dataSource": targets[0].datasource, "gridPos": GridPos(h=h, w=w, x=0, y=0)}
+    return {
+        "title": title,
+        "description": description,
+        "targets": list(targets),
+        "dataSource": targets[0].datasource,
+        "gridPos": GridPos(h=h, w=w, x=0, y=0),
+    }
 
 
 def data_links(links: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -140,42 +198,87 @@ def data_links(links: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     return {"fieldConfig": {"defaults": {"links": list(links)}}} if links else None
 
 
-def timeseries(title: str, description: str, unit: str, targets: Sequence[Target], *,
-               w: int = 12, h: int = 8, stack: bool = False, max_: int | None = None,
-               steps: list[dict[str, Any]] | None = None,
-               links: Sequence[dict[str, Any]] = ()) -> TimeSeries:
+def timeseries(
+    title: str,
+    description: str,
+    unit: str,
+    targets: Sequence[Target],
+    *,
+    w: int = 12,
+    h: int = 8,
+    stack: bool = False,
+    max_: int | None = None,
+    steps: list[dict[str, Any]] | None = None,
+    links: Sequence[dict[str, Any]] = (),
+) -> TimeSeries:
     return attr.evolve(
-        _TIMESERIES, **_common(title, description, targets, w, h), unit=unit, valueMax=max_,
+        _TIMESERIES,
+        **_common(title, description, targets, w, h),
+        unit=unit,
+        valueMax=max_,
         stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
-        thresholds=steps or GOOD, thresholdsStyleMode="line" if steps else "off",
-        extraJson=data_links(links))
+        thresholds=steps or GOOD,
+        thresholdsStyleMode="line" if steps else "off",
+        extraJson=data_links(links),
+    )
 
 
-def stat(title: str, description: str, unit: str, targets: Sequence[Target], *,
-         w: int = 6, h: int = 5, steps: list[dict[str, Any]] | None = None,
-         decimals: int | None = None) -> Stat:
-    return attr.evolve(_STAT, **_common(title, description, targets, w, h), format=unit,
-                       thresholds=steps or GOOD, decimals=decimals,
-                       colorMode="background" if steps else "value")
+def stat(
+    title: str,
+    description: str,
+    unit: str,
+    targets: Sequence[Target],
+    *,
+    w: int = 6,
+    h: int = 5,
+    steps: list[dict[str, Any]] | None = None,
+    decimals: int | None = None,
+) -> Stat:
+    return attr.evolve(
+        _STAT,
+        **_common(title, description, targets, w, h),
+        format=unit,
+        thresholds=steps or GOOD,
+        decimals=decimals,
+        colorMode="background" if steps else "value",
+    )
 
 
-def table(title: str, description: str, unit: str, targets: Sequence[Target], *,
-          w: int = 12, h: int = 8, transformations: Sequence[dict[str, Any]] = (),
-          links: Sequence[dict[str, Any]] = ()) -> Table:
-    return attr.evolve(_TABLE, **_common(title, description, targets, w, h), unit=unit,
-                       transformations=list(transformations), extraJson=data_links(links))
+def table(
+    title: str,
+    description: str,
+    unit: str,
+    targets: Sequence[Target],
+    *,
+    w: int = 12,
+    h: int = 8,
+    transformations: Sequence[dict[str, Any]] = (),
+    links: Sequence[dict[str, Any]] = (),
+) -> Table:
+    return attr.evolve(
+        _TABLE,
+        **_common(title, description, targets, w, h),
+        unit=unit,
+        transformations=list(transformations),
+        extraJson=data_links(links),
+    )
 
 
-def heatmap(title: str, description: str, unit: str, targets: Sequence[Target], *,
-            w: int = 24, h: int = 9) -> HeatmapPanel:
+def heatmap(
+    title: str, description: str, unit: str, targets: Sequence[Target], *, w: int = 24, h: int = 9
+) -> HeatmapPanel:
     return attr.evolve(_HEATMAP, **_common(title, description, targets, w, h), unit=unit)
 
 
-def logs(title: str, description: str, targets: Sequence[Target], *, w: int = 24, h: int = 12) -> Logs:
+def logs(
+    title: str, description: str, targets: Sequence[Target], *, w: int = 24, h: int = 12
+) -> Logs:
     return attr.evolve(_LOGS, **_common(title, description, targets, w, h))
 
 
-def traces(title: str, description: str, targets: Sequence[Target], *, w: int = 24, h: int = 9) -> Table:
+def traces(
+    title: str, description: str, targets: Sequence[Target], *, w: int = 24, h: int = 9
+) -> Table:
     """A Tempo search result table: each trace id opens the trace view."""
     return attr.evolve(_TABLE, **_common(title, description, targets, w, h), unit="none")
 
@@ -189,8 +292,9 @@ class Slot:
     skipped_because: str = ""
 
 
-def assemble(kind: str, slots: Sequence[Slot],
-             extra: Sequence[Panel] = ()) -> tuple[list[Panel], list[str]]:
+def assemble(
+    kind: str, slots: Sequence[Slot], extra: Sequence[Panel] = ()
+) -> tuple[list[Panel], list[str]]:
     """Give panels their stable ids and a non-overlapping flow layout; collect skip notes.
 
     Ids come from :mod:`dashboards.ids` (the kind's fixed key list), so a skipped panel leaves a
@@ -221,11 +325,16 @@ def proms(exprs: Sequence[tuple[str, str]], **kwargs: Any) -> list[PromTarget]:
     return [prom(expr, legend, REF_IDS[i], **kwargs) for i, (expr, legend) in enumerate(exprs)]
 
 
-def optional(kind: str, service: Service, key: str, expr: str | None,
-             build: Callable[[str], Panel]) -> Slot:
+def optional(
+    kind: str, service: Service, key: str, expr: str | None, build: Callable[[str], Panel]
+) -> Slot:
     """A panel whose metric the convention may lack: skipped with a note instead of a panel
     that could never show data."""
     if expr is None:
-        return Slot(key, None, f"{service.name}: {kind} panel {key!r} skipped: convention "
-                               f"{service.convention.name!r} has no metric for it")
+        return Slot(
+            key,
+            None,
+            f"{service.name}: {kind} panel {key!r} skipped: convention "
+            f"{service.convention.name!r} has no metric for it",
+        )
     return Slot(key, build(expr))

@@ -27,11 +27,16 @@ FOLDER = "obsgen"
 EXEMPLAR_TRACE_LABEL = "trace_id"
 
 BUILDERS: dict[str, Callable[[Project, Service], dict[str, Any]]] = {
-    "executive": executive.render, "oncall": oncall.render, "debug": debug.render}
+    "executive": executive.render,
+    "oncall": oncall.render,
+    "debug": debug.render,
+}
 # Template variable → (import input name, plugin id, plugin name).
-INPUTS = {PROMETHEUS_VAR: ("DS_PROMETHEUS", "prometheus", "Prometheus"),
-          LOKI_VAR: ("DS_LOKI", "loki", "Loki"),
-          TEMPO_VAR: ("DS_TEMPO", "tempo", "Tempo")}
+INPUTS = {
+    PROMETHEUS_VAR: ("DS_PROMETHEUS", "prometheus", "Prometheus"),
+    LOKI_VAR: ("DS_LOKI", "loki", "Loki"),
+    TEMPO_VAR: ("DS_TEMPO", "tempo", "Tempo"),
+}
 
 
 def file_name(service: str, kind: str) -> str:
@@ -54,11 +59,19 @@ def import_variant(dashboard: dict[str, Any]) -> dict[str, Any]:
     """The same dashboard for Grafana's import UI: it asks for each datasource via ``__inputs``."""
     data = copy.deepcopy(dashboard)
     data["__inputs"] = [
-        {"name": name, "label": plugin_name, "description": f"{plugin_name} data source",
-         "type": "datasource", "pluginId": plugin, "pluginName": plugin_name}
-        for name, plugin, plugin_name in INPUTS.values()]
-    data["__requires"] = [{"type": "grafana", "id": "grafana", "name": "Grafana",
-                           "version": "10.4.0"}]
+        {
+            "name": name,
+            "label": plugin_name,
+            "description": f"{plugin_name} data source",
+            "type": "datasource",
+            "pluginId": plugin,
+            "pluginName": plugin_name,
+        }
+        for name, plugin, plugin_name in INPUTS.values()
+    ]
+    data["__requires"] = [
+        {"type": "grafana", "id": "grafana", "name": "Grafana", "version": "10.4.0"}
+    ]
     for variable in data["templating"]["list"]:
         if variable["name"] in INPUTS:
             ref = f"${{{INPUTS[variable['name']][0]}}}"
@@ -79,67 +92,132 @@ def datasources(project: Project) -> dict[str, Any]:
     """Grafana datasource provisioning with the trace ↔ log ↔ metric correlations."""
     ds = project.grafana
     prometheus: dict[str, Any] = {
-        "name": "Prometheus", "type": "prometheus", "uid": ds.prometheus.uid, "access": "proxy",
-        "isDefault": True, "editable": False,
-        "jsonData": {"httpMethod": "POST", "exemplarTraceIdDestinations": [
-            {"name": EXEMPLAR_TRACE_LABEL, "datasourceUid": ds.tempo.uid}]}}
-    loki: dict[str, Any] = {
-        "name": "Loki", "type": "loki", "uid": ds.loki.uid, "access": "proxy", "editable": False,
-        "jsonData": {"derivedFields": [{
-            "name": "TraceID", "matcherType": "regex",
-            "matcherRegex": f'"{TRACE_ID_FIELD}":\\s*"([0-9a-fA-F]+)"',
-            "url": "$${__value.raw}", "datasourceUid": ds.tempo.uid,
-            "urlDisplayLabel": "Open trace"}]}}
-    tempo: dict[str, Any] = {
-        "name": "Tempo", "type": "tempo", "uid": ds.tempo.uid, "access": "proxy", "editable": False,
+        "name": "Prometheus",
+        "type": "prometheus",
+        "uid": ds.prometheus.uid,
+        "access": "proxy",
+        "isDefault": True,
+        "editable": False,
         "jsonData": {
-            "tracesToLogsV2": {"datasourceUid": ds.loki.uid, "filterByTraceID": True,
-                               "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
-                               "tags": [{"key": names.TRACE_SERVICE_ATTRIBUTE,
-                                         "value": names.LOKI_SERVICE_LABEL}]},
-            "tracesToMetrics": {"datasourceUid": ds.prometheus.uid,
-                                "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
-                                "tags": _span_to_series_tags(project)},
+            "httpMethod": "POST",
+            "exemplarTraceIdDestinations": [
+                {"name": EXEMPLAR_TRACE_LABEL, "datasourceUid": ds.tempo.uid}
+            ],
+        },
+    }
+    loki: dict[str, Any] = {
+        "name": "Loki",
+        "type": "loki",
+        "uid": ds.loki.uid,
+        "access": "proxy",
+        "editable": False,
+        "jsonData": {
+            "derivedFields": [
+                {
+                    "name": "TraceID",
+                    "matcherType": "regex",
+                    "matcherRegex": f'"{TRACE_ID_FIELD}":\\s*"([0-9a-fA-F]+)"',
+                    "url": "$${__value.raw}",
+                    "datasourceUid": ds.tempo.uid,
+                    "urlDisplayLabel": "Open trace",
+                }
+            ]
+        },
+    }
+    tempo: dict[str, Any] = {
+        "name": "Tempo",
+        "type": "tempo",
+        "uid": ds.tempo.uid,
+        "access": "proxy",
+        "editable": False,
+        "jsonData": {
+            "tracesToLogsV2": {
+                "datasourceUid": ds.loki.uid,
+                "filterByTraceID": True,
+                "spanStartTimeShift": "-5m",
+                "spanEndTimeShift": "5m",
+                "tags": [{"key": names.TRACE_SERVICE_ATTRIBUTE, "value": names.LOKI_SERVICE_LABEL}],
+            },
+            "tracesToMetrics": {
+                "datasourceUid": ds.prometheus.uid,
+                "spanStartTimeShift": "-5m",
+                "spanEndTimeShift": "5m",
+                "tags": _span_to_series_tags(project),
+            },
             "serviceMap": {"datasourceUid": ds.prometheus.uid},
             "nodeGraph": {"enabled": True},
-            "lokiSearch": {"datasourceUid": ds.loki.uid}}}
+            "lokiSearch": {"datasourceUid": ds.loki.uid},
+        },
+    }
     items = [prometheus, loki, tempo]
     for item, source in zip(items, (ds.prometheus, ds.loki, ds.tempo)):
         if source.url:
             item["url"] = source.url
     if ds.alertmanager_url:
-        items.append({"name": "Alertmanager", "type": "alertmanager", "uid": "alertmanager",
-                      "access": "proxy", "url": ds.alertmanager_url, "editable": False,
-                      "jsonData": {"implementation": "prometheus",
-                                   "handleGrafanaManagedAlerts": False}})
+        items.append(
+            {
+                "name": "Alertmanager",
+                "type": "alertmanager",
+                "uid": "alertmanager",
+                "access": "proxy",
+                "url": ds.alertmanager_url,
+                "editable": False,
+                "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+            }
+        )
     return {"apiVersion": 1, "datasources": items}
 
 
 def provider() -> dict[str, Any]:
     """Grafana's file provider reading the provisioning dashboards."""
-    return {"apiVersion": 1, "providers": [{
-        "name": "obsgen", "orgId": 1, "folder": FOLDER, "type": "file",
-        "disableDeletion": False, "allowUiUpdates": False, "updateIntervalSeconds": 30,
-        "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False}}]}
+    return {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": "obsgen",
+                "orgId": 1,
+                "folder": FOLDER,
+                "type": "file",
+                "disableDeletion": False,
+                "allowUiUpdates": False,
+                "updateIntervalSeconds": 30,
+                "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False},
+            }
+        ],
+    }
 
 
 def configmaps(project: Project, rendered: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     """One ConfigMap per dashboard, labelled for the Grafana sidecar (``grafana_dashboard``)
     and with the spec's kubernetes.labels."""
-    items = [configmap_item(project, service, kind, to_json(data))
-             for (service, kind), data in rendered.items()]
+    items = [
+        configmap_item(project, service, kind, to_json(data))
+        for (service, kind), data in rendered.items()
+    ]
     return {"apiVersion": "v1", "kind": "List", "items": items}
 
 
 def configmap_item(project: Project, service: str, kind: str, text: str) -> dict[str, Any]:
     """The ConfigMap of one dashboard (``text``: its JSON), for the Grafana sidecar."""
-    labels = dict(sorted({**project.kubernetes_labels, "grafana_dashboard": "1",
-                          "app.kubernetes.io/managed-by": "obsgen"}.items()))
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": f"obsgen-dashboard-{service}-{kind}",
-                         "labels": labels,
-                         "annotations": {"grafana_folder": FOLDER}},
-            "data": {file_name(service, kind): text}}
+    labels = dict(
+        sorted(
+            {
+                **project.kubernetes_labels,
+                "grafana_dashboard": "1",
+                "app.kubernetes.io/managed-by": "obsgen",
+            }.items()
+        )
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"obsgen-dashboard-{service}-{kind}",
+            "labels": labels,
+            "annotations": {"grafana_folder": FOLDER},
+        },
+        "data": {file_name(service, kind): text},
+    }
 
 
 def render_stream(project: Project, notes: list[str], counts: dict[str, int]) -> Iterator[Artifact]:

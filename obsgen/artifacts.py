@@ -66,8 +66,14 @@ _Dumper.add_representer(str, _represent_str)
 
 def to_yaml(data: Any) -> str:
     """YAML in the renderer's key order (rule files read `alert`, `expr`, `for`, ... in order)."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1000)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1000,
+    )
 
 
 def to_json(data: Any) -> str:

@@ -45,15 +45,34 @@ def main() -> None:
 
 @main.command()
 @click.argument("name", required=False)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default="obsgen.yaml", show_default=True, help="Where to write the spec.")
-@click.option("--from-prometheus", "prometheus_url",
-              help="Read what the service really exposes from this Prometheus.")
-@click.option("--selector", help="LABEL=VALUE that selects the service's series (default job=NAME).")
-@click.option("--demo", is_flag=True, help="Write the bundled spec of obsgen's demo service instead.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="obsgen.yaml",
+    show_default=True,
+    help="Where to write the spec.",
+)
+@click.option(
+    "--from-prometheus",
+    "prometheus_url",
+    help="Read what the service really exposes from this Prometheus.",
+)
+@click.option(
+    "--selector", help="LABEL=VALUE that selects the service's series (default job=NAME)."
+)
+@click.option(
+    "--demo", is_flag=True, help="Write the bundled spec of obsgen's demo service instead."
+)
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-def init(name: str | None, output: Path, prometheus_url: str | None, selector: str | None,
-         demo: bool, force: bool) -> None:
+def init(
+    name: str | None,
+    output: Path,
+    prometheus_url: str | None,
+    selector: str | None,
+    demo: bool,
+    force: bool,
+) -> None:
     """Write a commented starter spec for service NAME.
 
     With --from-prometheus it asks Prometheus what the service exposes and writes the matching
@@ -75,8 +94,11 @@ def init(name: str | None, output: Path, prometheus_url: str | None, selector: s
     if demo:
         text = default_spec_text()
     elif prometheus_url:
-        text = starter_spec(service, label_value or ("job", service),
-                            _discover(prometheus_url, label_value or ("job", service)))
+        text = starter_spec(
+            service,
+            label_value or ("job", service),
+            _discover(prometheus_url, label_value or ("job", service)),
+        )
     else:
         text = starter_spec(service, label_value)
     load_text(text, output.name)  # a starter spec that does not validate is obsgen's bug
@@ -200,8 +222,12 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
 
 @main.command()
 @click.option("-c", "--config", "spec", type=click.Path(path_type=Path), help=SPEC_HELP)
-@click.option("--build", "build_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Verify this already-built output directory instead of building from a spec.")
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Verify this already-built output directory instead of building from a spec.",
+)
 @click.option("--prometheus", "prometheus_url", required=True, help="Prometheus base URL.")
 @click.option("--loki", "loki_url", help="Loki base URL (log panels are skipped without it).")
 @click.option("--tempo", "tempo_url", help="Tempo base URL (trace panels are skipped without it).")
@@ -217,9 +243,16 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     help="What $__rate_interval stands for (Grafana uses 4x the scrape interval).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def verify(spec: Path | None, build_dir: Path | None, prometheus_url: str, loki_url: str | None,
-           tempo_url: str | None, alertmanager_url: str | None, rate_interval: str,
-           as_json: bool) -> None:
+def verify(
+    spec: Path | None,
+    build_dir: Path | None,
+    prometheus_url: str,
+    loki_url: str | None,
+    tempo_url: str | None,
+    alertmanager_url: str | None,
+    rate_interval: str,
+    as_json: bool,
+) -> None:
     """Run every dashboard and rule query against live backends; exit 1 if any lacks data.
 
     "empty" means the series exist but no sample matches now (a 5xx panel on a healthy
@@ -238,16 +271,20 @@ def verify(spec: Path | None, build_dir: Path | None, prometheus_url: str, loki_
     if spec is not None and build_dir is not None:
         raise ObsgenError("give either -c SPEC or --build DIR, not both")
     services, tree = _verified_tree(spec, build_dir)
-    backends = Backends(Prometheus(Http(prometheus_url)),
-                        Loki(Http(loki_url)) if loki_url else None,
-                        Tempo(Http(tempo_url)) if tempo_url else None, rate_interval)
+    backends = Backends(
+        Prometheus(Http(prometheus_url)),
+        Loki(Http(loki_url)) if loki_url else None,
+        Tempo(Http(tempo_url)) if tempo_url else None,
+        rate_interval,
+    )
     queries = collect(services, tree)
     results = [run_query(backends, query) for query in queries]
     if alertmanager_url:
         from obsgen.verify import alertmanager
 
-        results += alertmanager.check(services, tree.get("alertmanager/alertmanager.yml", b""),
-                                      Http(alertmanager_url))
+        results += alertmanager.check(
+            services, tree.get("alertmanager/alertmanager.yml", b""), Http(alertmanager_url)
+        )
     try:
         results += rule_health(backends.prometheus)
     except BackendError as exc:  # reported, not fatal: the queries above still count

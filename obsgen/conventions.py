@@ -14,17 +14,52 @@ from dataclasses import dataclass, field, fields, replace
 # OpenTelemetry's default explicit bucket bounds for http.server.request.duration (seconds),
 # from the HTTP semantic conventions' "advice"; the demo service records with exactly these.
 OTEL_HTTP_DURATION_BUCKETS: tuple[float, ...] = (
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
 )
 # prometheus-fastapi-instrumentator's default buckets for http_request_duration_seconds.
 INSTRUMENTATOR_DURATION_BUCKETS: tuple[float, ...] = (0.1, 0.5, 1.0)
 
 # Buckets the demo service uses for its runtime histograms (exported for its metrics module).
 EVENT_LOOP_LAG_BUCKETS: tuple[float, ...] = (
-    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
 )
 DB_DURATION_BUCKETS: tuple[float, ...] = (
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
 )
 
 
@@ -160,7 +195,12 @@ TARGET_INFO_METRIC = "target_info"  # one series per pushing process, from its O
 
 # Routes that are not user traffic: Prometheus' scrapes and orchestrator probes.
 DEFAULT_SLI_EXCLUDED_ROUTES: tuple[str, ...] = (
-    "/metrics", "/healthz", "/readyz", "/livez", "/health", "/ready",
+    "/metrics",
+    "/healthz",
+    "/readyz",
+    "/livez",
+    "/health",
+    "/ready",
 )
 
 
@@ -175,9 +215,15 @@ def with_signals(base: Convention, signals: Mapping[str, str | None]) -> Convent
 
 def pushed(base: Convention) -> Convention:
     """``base`` as it arrives over OTLP: no prometheus_client process or GC collectors."""
-    return replace(base, runtime=RuntimeMetrics(
-        process_cpu_seconds=None, process_resident_memory=None, process_start_time=None,
-        python_gc_collections=None))
+    return replace(
+        base,
+        runtime=RuntimeMetrics(
+            process_cpu_seconds=None,
+            process_resident_memory=None,
+            process_start_time=None,
+            python_gc_collections=None,
+        ),
+    )
 
 
 DEMO_SERVICE = with_signals(OTEL, DEMO_SERVICE_SIGNALS)

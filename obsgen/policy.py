@@ -16,7 +16,9 @@ SEVERITIES = ("page", "ticket")
 def available() -> tuple[str, ...]:
     """Names of the packaged policies (file stems)."""
     folder = resources.files("obsgen") / "policies"
-    return tuple(sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")))
+    return tuple(
+        sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    )
 
 
 @cache

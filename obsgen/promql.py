@@ -12,8 +12,12 @@ from typing import Any
 
 import promql_parser
 
-_RANGE_VARIABLES = re.compile(r"\$__(rate_interval|interval|range)(_ms|_s)?\b|\$\{__(rate_interval|interval|range)\}")
-_OTHER_VARIABLES = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::[a-z]+)?\}|\$[A-Za-z_][A-Za-z0-9_]*|\[\[[A-Za-z_][A-Za-z0-9_]*\]\]")
+_RANGE_VARIABLES = re.compile(
+    r"\$__(rate_interval|interval|range)(_ms|_s)?\b|\$\{__(rate_interval|interval|range)\}"
+)
+_OTHER_VARIABLES = re.compile(
+    r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::[a-z]+)?\}|\$[A-Za-z_][A-Za-z0-9_]*|\[\[[A-Za-z_][A-Za-z0-9_]*\]\]"
+)
 
 
 def substitute_grafana_variables(expr: str) -> str:
@@ -53,9 +57,14 @@ def selectors(expr: str) -> list[VectorSelector]:
 
 def _walk(node: Any, found: list[VectorSelector]) -> None:
     if isinstance(node, promql_parser.VectorSelector):
-        matchers = tuple((m.name, _OPS.get(str(m.op).rsplit(".", 1)[-1], "="), m.value)
-                         for m in node.matchers.matchers if m.name != "__name__")
-        name = node.name or next((m.value for m in node.matchers.matchers if m.name == "__name__"), None)
+        matchers = tuple(
+            (m.name, _OPS.get(str(m.op).rsplit(".", 1)[-1], "="), m.value)
+            for m in node.matchers.matchers
+            if m.name != "__name__"
+        )
+        name = node.name or next(
+            (m.value for m in node.matchers.matchers if m.name == "__name__"), None
+        )
         found.append(VectorSelector(name, matchers))
         return
     for attribute in ("expr", "lhs", "rhs", "vector_selector", "param"):

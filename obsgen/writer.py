@@ -307,11 +307,15 @@ def diff_files(files: Iterable[tuple[str, bytes, bool]], out_dir: Path) -> list[
     with tempfile.TemporaryDirectory(prefix=".obsgen-check-") as scratch:
         staged = Path(scratch)
         written = _fill(staged, files)
-        existing = {
-            path.relative_to(out_dir).as_posix()
-            for path in out_dir.rglob("*")
-            if path.is_file() and path.name != MARKER
-        } if out_dir.is_dir() else set()
+        existing = (
+            {
+                path.relative_to(out_dir).as_posix()
+                for path in out_dir.rglob("*")
+                if path.is_file() and path.name != MARKER
+            }
+            if out_dir.is_dir()
+            else set()
+        )
         lines = []
         for path in sorted(written | existing):
             if path not in existing:

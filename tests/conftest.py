@@ -17,8 +17,10 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = (f"{name} not found on PATH (./scripts/test installs it: apt-get install -y "
-               "prometheus prometheus-alertmanager busybox wrk valgrind)")
+    message = (
+        f"{name} not found on PATH (./scripts/test installs it: apt-get install -y "
+        "prometheus prometheus-alertmanager busybox wrk valgrind)"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -46,4 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """True when golden files should be regenerated (``--update-golden`` or OBSGEN_UPDATE_GOLDEN=1)."""
-    return bool(request.config.getoption("--update-golden")) or os.environ.get("OBSGEN_UPDATE_GOLDEN") == "1"
+    return (
+        bool(request.config.getoption("--update-golden"))
+        or os.environ.get("OBSGEN_UPDATE_GOLDEN") == "1"
+    )

@@ -44,9 +44,14 @@ def _bounds(series: Iterable[Series], bucket: str) -> tuple[float, ...]:
 def _preset(names: set[str], series: Sequence[Series]) -> Convention:
     """The preset whose request metrics, with their route label, the service has."""
     for preset in conventions.PRESETS.values():
-        if preset.requests_counter in names and preset.bucket() in names and any(
+        if (
+            preset.requests_counter in names
+            and preset.bucket() in names
+            and any(
                 s.get("__name__") == preset.requests_counter and preset.route_label in s
-                for s in series):
+                for s in series
+            )
+        ):
             return preset
     known = ", ".join(f"{p.requests_counter} ({p.name})" for p in conventions.PRESETS.values())
     raise NothingToDescribe(f"none of the known request metrics ({known}) has series")
@@ -59,7 +64,9 @@ def discover(series: Sequence[Series]) -> Discovered:
     base = conventions.pushed(preset) if pushed else preset
     signals: dict[str, str | None] = {}
     for signal in conventions.SIGNALS:
-        current = base.active_requests if signal == "active_requests" else getattr(base.runtime, signal)
+        current = (
+            base.active_requests if signal == "active_requests" else getattr(base.runtime, signal)
+        )
         if current is not None and current not in names:
             signals[signal] = None  # the preset's name for it does not exist here
         extra = conventions.DEMO_SERVICE_SIGNALS.get(signal)
@@ -68,7 +75,9 @@ def discover(series: Sequence[Series]) -> Discovered:
             if current is None and candidate and candidate in names:
                 signals[signal] = candidate
     buckets = _bounds(series, preset.bucket()) or preset.buckets
-    return Discovered(preset, conventions.PUSHED if pushed else conventions.SCRAPED, signals, buckets)
+    return Discovered(
+        preset, conventions.PUSHED if pushed else conventions.SCRAPED, signals, buckets
+    )
 
 
 def latency_threshold(buckets: tuple[float, ...]) -> float:

@@ -18,8 +18,9 @@ def _scalar(value: str) -> str:
     return json.dumps(value)
 
 
-def starter_spec(name: str, selector: tuple[str, str] | None = None,
-                 found: Discovered | None = None) -> str:
+def starter_spec(
+    name: str, selector: tuple[str, str] | None = None, found: Discovered | None = None
+) -> str:
     """A spec for service ``name``; ``found`` fills it from what the live service exposes."""
     label, value = selector or ("job", name)
     preset = found.preset if found else conventions.OTEL
@@ -28,7 +29,7 @@ def starter_spec(name: str, selector: tuple[str, str] | None = None,
     bounds = ", ".join(format_bound(b) for b in buckets)
     lines = [
         "# obsgen spec: run `obsgen validate` after every edit, then `obsgen build`.",
-        "# Every key is documented in obsgen's README (\"The spec\").",
+        '# Every key is documented in obsgen\'s README ("The spec").',
         "apiVersion: obsgen/v1",
         "",
         "services:",
@@ -47,16 +48,24 @@ def starter_spec(name: str, selector: tuple[str, str] | None = None,
         lines += ["    # found in Prometheus: the request metrics of this instrumentation"]
     convention = preset.name
     if buckets != preset.buckets:
-        convention = (f"{{preset: {preset.name}, buckets: [{', '.join(format_bound(b) for b in buckets)}]}}")
+        convention = (
+            f"{{preset: {preset.name}, buckets: [{', '.join(format_bound(b) for b in buckets)}]}}"
+        )
     lines.append(f"    convention: {convention}")
     metrics_from = found.metrics_from if found else conventions.SCRAPED
-    lines.append(f"    metrics_from: {metrics_from}          # scrape, or otlp (pushed through a Collector)")
+    lines.append(
+        f"    metrics_from: {metrics_from}          # scrape, or otlp (pushed through a Collector)"
+    )
     if found and found.signals:
-        lines.append("    signals:                     # found: beyond the preset (null: the service lacks it)")
+        lines.append(
+            "    signals:                     # found: beyond the preset (null: the service lacks it)"
+        )
         for signal, metric in sorted(found.signals.items()):
             lines.append(f"      {signal}: {metric if metric is not None else 'null'}")
     else:
-        lines.append("    # signals: {event_loop_lag: my_loop_lag_seconds}   # metrics beyond the preset")
+        lines.append(
+            "    # signals: {event_loop_lag: my_loop_lag_seconds}   # metrics beyond the preset"
+        )
     lines += [
         "    traces: false                # true if it sends traces to Tempo (trace panels)",
         "    logs: false                  # true if it sends logs to Loki (log panels)",

@@ -35,14 +35,24 @@ class Target:
 
 def rule_target(service: Service) -> Target:
     """How recording and alerting rules select the service: an exact match."""
-    return Target(service.convention, service.selector.matcher(), service.name,
-                  service.sli_excluded_routes, service.pushed)
+    return Target(
+        service.convention,
+        service.selector.matcher(),
+        service.name,
+        service.sli_excluded_routes,
+        service.pushed,
+    )
 
 
 def dashboard_target(service: Service, variable: str = "service") -> Target:
     """How dashboards select the service: the selector label matched to a template variable."""
-    return Target(service.convention, f'{service.selector.label}=~"${variable}"', service.name,
-                  service.sli_excluded_routes, service.pushed)
+    return Target(
+        service.convention,
+        f'{service.selector.label}=~"${variable}"',
+        service.name,
+        service.sli_excluded_routes,
+        service.pushed,
+    )
 
 
 def route_matcher(target: Target, route_regex: str | None) -> str:
@@ -85,5 +95,7 @@ def occurred(expr: str) -> str:
 
 def firing_alerts(service: Service) -> str:
     """Alerts currently firing for the service, from Prometheus' ``ALERTS`` series."""
-    return (f"sum by (alertname, {names.SEVERITY_LABEL}) "
-            f'(ALERTS{{{names.ALERT_STATE_LABEL}="firing", {names.SERVICE_LABEL}="{service.name}"}})')
+    return (
+        f"sum by (alertname, {names.SEVERITY_LABEL}) "
+        f'(ALERTS{{{names.ALERT_STATE_LABEL}="firing", {names.SERVICE_LABEL}="{service.name}"}})'
+    )

@@ -6,8 +6,9 @@ from obsgen import conventions as names
 from obsgen.queries.base import Target, by, route_matcher
 
 
-def request_rate(target: Target, window: str, group: tuple[str, ...] = (),
-                 route_regex: str | None = None) -> str:
+def request_rate(
+    target: Target, window: str, group: tuple[str, ...] = (), route_regex: str | None = None
+) -> str:
     """Requests per second."""
     series = target.select(target.convention.requests_counter, route_matcher(target, route_regex))
     return f"sum{by(group)} (rate({series}[{window}]))"
@@ -18,11 +19,15 @@ def error_selector(target: Target) -> str:
     return f'{conv.status_label}=~"{conv.error_status_regex}"'
 
 
-def error_rate(target: Target, window: str, group: tuple[str, ...] = (),
-               route_regex: str | None = None) -> str:
+def error_rate(
+    target: Target, window: str, group: tuple[str, ...] = (), route_regex: str | None = None
+) -> str:
     """5xx responses per second."""
-    series = target.select(target.convention.requests_counter, error_selector(target),
-                           route_matcher(target, route_regex))
+    series = target.select(
+        target.convention.requests_counter,
+        error_selector(target),
+        route_matcher(target, route_regex),
+    )
     return f"sum{by(group)} (rate({series}[{window}]))"
 
 
@@ -36,16 +41,26 @@ def status_class_rate(target: Target, window: str) -> str:
     conv = target.convention
     series = target.select(conv.requests_counter)
     cls = names.STATUS_CLASS_LABEL
-    return (f'sum by ({cls}) (label_replace(rate({series}[{window}]), "{cls}", '
-            f'"${{1}}xx", "{conv.status_label}", "([0-9]).*"))')
+    return (
+        f'sum by ({cls}) (label_replace(rate({series}[{window}]), "{cls}", '
+        f'"${{1}}xx", "{conv.status_label}", "([0-9]).*"))'
+    )
 
 
-def latency_quantile(target: Target, quantile: float, window: str,
-                     group: tuple[str, ...] = (), route_regex: str | None = None) -> str:
+def latency_quantile(
+    target: Target,
+    quantile: float,
+    window: str,
+    group: tuple[str, ...] = (),
+    route_regex: str | None = None,
+) -> str:
     """A latency quantile from the duration histogram (seconds), optionally of some routes."""
     conv = target.convention
-    series = target.select(conv.bucket(), f'{conv.route_label}!="{conv.unmatched_route}"',
-                           route_matcher(target, route_regex))
+    series = target.select(
+        conv.bucket(),
+        f'{conv.route_label}!="{conv.unmatched_route}"',
+        route_matcher(target, route_regex),
+    )
     labels = ", ".join((names.BUCKET_BOUND_LABEL, *group))
     return f"histogram_quantile({quantile}, sum by ({labels}) (rate({series}[{window}])))"
 

@@ -24,5 +24,4 @@ def lines(service: Service, level_regex: str) -> str:
 
 def volume_by_level(service: Service, window: str) -> str:
     """Log lines per ``window`` by level: a logging flood (F7) or an error burst shows here."""
-    return (f"sum by ({LOG_LEVEL_LABEL}) "
-            f"(count_over_time({stream(service)} | json [{window}]))")
+    return f"sum by ({LOG_LEVEL_LABEL}) (count_over_time({stream(service)} | json [{window}]))"

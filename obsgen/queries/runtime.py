@@ -11,8 +11,9 @@ from obsgen.model import Service
 from obsgen.queries.base import Target, by
 
 
-def _quantile(target: Target, metric: str | None, quantile: float, window: str,
-              group: tuple[str, ...] = ()) -> str | None:
+def _quantile(
+    target: Target, metric: str | None, quantile: float, window: str, group: tuple[str, ...] = ()
+) -> str | None:
     """A quantile of a runtime histogram, or None when the convention lacks it."""
     if not metric:
         return None
@@ -58,13 +59,17 @@ def memory_utilization(target: Target, service: Service) -> str | None:
     return f"max({target.select(metric)}) / {service.limits.memory_bytes}"
 
 
-def memory_growth_projection(target: Target, service: Service, window: str, horizon_seconds: int) -> str | None:
+def memory_growth_projection(
+    target: Target, service: Service, window: str, horizon_seconds: int
+) -> str | None:
     """Resident memory projected ``horizon_seconds`` ahead as a share of the limit (leaks)."""
     metric = target.convention.runtime.process_resident_memory
     if not metric:
         return None
-    return (f"max(predict_linear({target.select(metric)}[{window}], {horizon_seconds})) "
-            f"/ {service.limits.memory_bytes}")
+    return (
+        f"max(predict_linear({target.select(metric)}[{window}], {horizon_seconds})) "
+        f"/ {service.limits.memory_bytes}"
+    )
 
 
 def memory_resident(target: Target) -> str | None:
@@ -104,8 +109,13 @@ def db_pool_size(target: Target) -> str | None:
 
 
 def db_operation_duration(target: Target, quantile: float, window: str) -> str | None:
-    return _quantile(target, target.convention.runtime.db_operation_duration, quantile, window,
-                     (names.DB_OPERATION_LABEL,))
+    return _quantile(
+        target,
+        target.convention.runtime.db_operation_duration,
+        quantile,
+        window,
+        (names.DB_OPERATION_LABEL,),
+    )
 
 
 def queue_depth(target: Target) -> str | None:
@@ -127,7 +137,6 @@ def job_rate(target: Target, window: str) -> str | None:
     if not metric:
         return None
     return f"sum by ({names.JOB_OUTCOME_LABEL}) (rate({target.select(metric)}[{window}]))"
-
 
 
 def log_rate(target: Target, window: str, group: tuple[str, ...] = ()) -> str | None:
@@ -153,7 +162,11 @@ def telemetry_exported_rate(target: Target, window: str) -> str | None:
 
 def gc_collections_rate(target: Target, window: str) -> str | None:
     metric = target.convention.runtime.python_gc_collections
-    return f"sum by ({names.GC_GENERATION_LABEL}) (rate({target.select(metric)}[{window}]))" if metric else None
+    return (
+        f"sum by ({names.GC_GENERATION_LABEL}) (rate({target.select(metric)}[{window}]))"
+        if metric
+        else None
+    )
 
 
 def build_info(target: Target) -> str | None:

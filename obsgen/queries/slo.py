@@ -40,10 +40,14 @@ def bad_rate(target: Target, slo: Slo, window: str) -> str:
     conv = target.convention
     total = total_rate(target, slo, window)
     if slo.kind is SloKind.AVAILABILITY:
-        bad = target.select(conv.requests_counter, error_selector(target), *_sli_matchers(target, slo))
+        bad = target.select(
+            conv.requests_counter, error_selector(target), *_sli_matchers(target, slo)
+        )
         return f"(sum(rate({bad}[{window}])) or 0 * {total})"
     assert slo.threshold_seconds is not None
-    good = target.select(conv.bucket(), le_matcher(slo.threshold_seconds), *_sli_matchers(target, slo))
+    good = target.select(
+        conv.bucket(), le_matcher(slo.threshold_seconds), *_sli_matchers(target, slo)
+    )
     return f"({total} - sum(rate({good}[{window}])))"
 
 
@@ -65,8 +69,7 @@ def period_error_ratio(service: Service, slo: Slo) -> str:
     """Error ratio over the compliance period, from the recorded 5m rates (NaN-free)."""
     bad = recorded(names.SLI_ERRORS_RATE_RECORD, service, slo)
     total = recorded(names.SLI_REQUESTS_RATE_RECORD, service, slo)
-    return (f"sum_over_time({bad}[{slo.period}])\n/\n"
-            f"(sum_over_time({total}[{slo.period}]) > 0)")
+    return f"sum_over_time({bad}[{slo.period}])\n/\n(sum_over_time({total}[{slo.period}]) > 0)"
 
 
 def budget_remaining(service: Service, slo: Slo) -> str:
@@ -92,9 +95,11 @@ def burn_rate_alert(service: Service, slo: Slo, tier: Tier, min_request_rate: fl
     short_ratio = recorded(names.sli_error_ratio_record(tier.short_window), service, slo)
     requests = recorded(names.SLI_REQUESTS_RATE_RECORD, service, slo)
     on = f"on ({names.SERVICE_LABEL}, {names.SLO_LABEL})"
-    return (f"(\n  {long_ratio} > {threshold}\n"
-            f"and {on}\n  {short_ratio} > {threshold}\n)\n"
-            f"and {on}\n  {requests} > {min_request_rate!r}")
+    return (
+        f"(\n  {long_ratio} > {threshold}\n"
+        f"and {on}\n  {short_ratio} > {threshold}\n)\n"
+        f"and {on}\n  {requests} > {min_request_rate!r}"
+    )
 
 
 def windows_needed(tiers: tuple[Tier, ...]) -> tuple[str, ...]:

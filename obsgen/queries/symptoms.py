@@ -46,7 +46,9 @@ def route_error_ratio_over(target: Target, ratio: float, min_rate: float) -> str
 def latency_p99_over(target: Target, seconds: float, min_rate: float) -> str:
     """P99 latency of the whole service above ``seconds``, with enough traffic to mean it."""
     p99 = http.latency_quantile(target, 0.99, RATE_WINDOW)
-    return f"{p99} > {seconds!r}\nand on ()\n{http.request_rate(target, RATE_WINDOW)} > {min_rate!r}"
+    return (
+        f"{p99} > {seconds!r}\nand on ()\n{http.request_rate(target, RATE_WINDOW)} > {min_rate!r}"
+    )
 
 
 def event_loop_lag_over(target: Target, seconds: float) -> str | None:
@@ -65,10 +67,13 @@ def memory_over(target: Target, service: Service, ratio: float) -> str | None:
     return _over(runtime.memory_utilization(target, service), ratio)
 
 
-def memory_exhaustion_projected(target: Target, service: Service, horizon_seconds: int) -> str | None:
+def memory_exhaustion_projected(
+    target: Target, service: Service, horizon_seconds: int
+) -> str | None:
     """Resident memory's last-hour trend reaches the limit within ``horizon_seconds``."""
-    projection = runtime.memory_growth_projection(target, service, MEMORY_TREND_WINDOW,
-                                                  horizon_seconds)
+    projection = runtime.memory_growth_projection(
+        target, service, MEMORY_TREND_WINDOW, horizon_seconds
+    )
     return _over(projection, 1)
 
 

@@ -21,5 +21,7 @@ def _duration(seconds: float) -> str:
 
 def slow_or_failed(service: Service) -> str:
     """Traces of the service that failed or were slower than the latency threshold."""
-    return (f'{{resource.{TRACE_SERVICE_ATTRIBUTE}="{service.name}" && '
-            f'(status=error || duration>{_duration(slow_threshold_seconds(service))})}}')
+    return (
+        f'{{resource.{TRACE_SERVICE_ATTRIBUTE}="{service.name}" && '
+        f"(status=error || duration>{_duration(slow_threshold_seconds(service))})}}"
+    )

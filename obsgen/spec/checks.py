@@ -260,7 +260,9 @@ _K8S_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 def kubernetes_label_name(value: str) -> str | None:
     """A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name."""
     prefix, _, name_ = value.rpartition("/")
-    if _K8S_NAME.match(name_) and (not prefix or (len(prefix) <= 253 and _K8S_PREFIX.match(prefix))):
+    if _K8S_NAME.match(name_) and (
+        not prefix or (len(prefix) <= 253 and _K8S_PREFIX.match(prefix))
+    ):
         return None
     return f"{shown(value)} is not a valid Kubernetes label key"
 
@@ -268,4 +270,6 @@ def kubernetes_label_name(value: str) -> str | None:
 def kubernetes_label_value(value: str) -> str | None:
     if value == "" or _K8S_NAME.match(value):
         return None
-    return f"{shown(value)} is not a valid Kubernetes label value (63 characters of A-Z a-z 0-9 - _ .)"
+    return (
+        f"{shown(value)} is not a valid Kubernetes label value (63 characters of A-Z a-z 0-9 - _ .)"
+    )

@@ -75,8 +75,21 @@ def read_services(root: Node, slo_nodes: list[tuple[Node, SloDoc]]) -> list[Serv
 
 def _read_service(node: Node, slo_nodes: list[tuple[Node, SloDoc]]) -> ServiceDoc | None:
     node.check_keys(
-        ("name", "team", "selector", "convention", "signals", "metrics_from", "exclude_routes",
-         "traces", "logs", "slos", "limits", "thresholds", "kpis"),
+        (
+            "name",
+            "team",
+            "selector",
+            "convention",
+            "signals",
+            "metrics_from",
+            "exclude_routes",
+            "traces",
+            "logs",
+            "slos",
+            "limits",
+            "thresholds",
+            "kpis",
+        ),
         required=("name",),
     )
     name = node.get("name", str, check=checks.name)
@@ -99,8 +112,12 @@ def _read_service(node: Node, slo_nodes: list[tuple[Node, SloDoc]]) -> ServiceDo
     thresholds = _read_thresholds(node.child("thresholds"))
     slos = _read_slos(node, convention, slo_nodes)
     kpis = _read_kpis(node)
-    metrics_from = node.get("metrics_from", str, conventions.SCRAPED,
-                            checks.one_of(conventions.METRICS_SOURCES)) or conventions.SCRAPED
+    metrics_from = (
+        node.get(
+            "metrics_from", str, conventions.SCRAPED, checks.one_of(conventions.METRICS_SOURCES)
+        )
+        or conventions.SCRAPED
+    )
     signals = _read_signals(node)
     excluded = _read_excluded_routes(node)
     traces = node.get("traces", bool, False)
@@ -219,8 +236,11 @@ def _read_excluded_routes(node: Node) -> list[str] | None:
         node.error("exclude_routes", "must list at most 100 routes")
         return None
     for route in routes:
-        problem = (checks.matched_label_value(route) if isinstance(route, str)
-                   else "each route must be a string")
+        problem = (
+            checks.matched_label_value(route)
+            if isinstance(route, str)
+            else "each route must be a string"
+        )
         if problem:
             node.error("exclude_routes", problem)
             return None

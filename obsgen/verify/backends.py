@@ -57,8 +57,10 @@ class Prometheus:
 
     def series(self, match: str, lookback_seconds: int = 3600) -> list[dict[str, str]]:
         now = time.time()
-        data = self.http.get("/api/v1/series", [("match[]", match), ("start", str(now - lookback_seconds)),
-                                                 ("end", str(now))])
+        data = self.http.get(
+            "/api/v1/series",
+            [("match[]", match), ("start", str(now - lookback_seconds)), ("end", str(now))],
+        )
         return list(data.get("data") or [])
 
     def label_values(self, label: str, match: str | None = None) -> list[str]:
@@ -80,8 +82,15 @@ class Loki:
     def query(self, expr: str, lookback_seconds: int = 3600) -> int:
         """Number of streams or series the LogQL query returns over the lookback."""
         now = time.time_ns()
-        data = self.http.get("/loki/api/v1/query_range", {
-            "query": expr, "start": str(now - lookback_seconds * 10**9), "end": str(now), "limit": "10"})
+        data = self.http.get(
+            "/loki/api/v1/query_range",
+            {
+                "query": expr,
+                "start": str(now - lookback_seconds * 10**9),
+                "end": str(now),
+                "limit": "10",
+            },
+        )
         if data.get("status") != "success":
             raise BackendError(data.get("error", "query failed"))
         return len(data["data"]["result"])
@@ -94,6 +103,8 @@ class Tempo:
     def search(self, traceql: str, lookback_seconds: int = 3600) -> int:
         """Number of traces a TraceQL search finds over the lookback."""
         now = int(time.time())
-        data = self.http.get("/api/search", {"q": traceql, "start": str(now - lookback_seconds),
-                                             "end": str(now), "limit": "20"})
+        data = self.http.get(
+            "/api/search",
+            {"q": traceql, "start": str(now - lookback_seconds), "end": str(now), "limit": "20"},
+        )
         return len(data.get("traces") or [])

@@ -31,16 +31,26 @@ class Scope:
 
 
 def scopes(project: Project) -> list[Scope]:
-    return [Scope(s.name, s.selector,
-                  {**project.extra_labels, SERVICE_LABEL: s.name, TEAM_LABEL: s.team})
-            for s in project.services]
+    return [
+        Scope(
+            s.name, s.selector, {**project.extra_labels, SERVICE_LABEL: s.name, TEAM_LABEL: s.team}
+        )
+        for s in project.services
+    ]
 
 
 def services_file(project: Project) -> dict[str, Any]:
     """The ``services.json`` artifact: the scopes, so `verify --build DIR` needs no spec."""
-    return {"services": [{"name": s.name, "alert_labels": dict(s.alert_labels),
-                          "selector": {"label": s.selector.label, "value": s.selector.value}}
-                         for s in scopes(project)]}
+    return {
+        "services": [
+            {
+                "name": s.name,
+                "alert_labels": dict(s.alert_labels),
+                "selector": {"label": s.selector.label, "value": s.selector.value},
+            }
+            for s in scopes(project)
+        ]
+    }
 
 
 def scopes_from(tree: dict[str, bytes]) -> list[Scope]:
@@ -49,11 +59,17 @@ def scopes_from(tree: dict[str, bytes]) -> list[Scope]:
         raise ValueError(f"no {SERVICES_FILE}: not a directory written by `obsgen build`")
     try:
         data = json.loads(tree[SERVICES_FILE])
-        return [Scope(str(s["name"]), Selector(str(s["selector"]["label"]), str(s["selector"]["value"])),
-                      {str(k): str(v) for k, v in s["alert_labels"].items()})
-                for s in data["services"]]
+        return [
+            Scope(
+                str(s["name"]),
+                Selector(str(s["selector"]["label"]), str(s["selector"]["value"])),
+                {str(k): str(v) for k, v in s["alert_labels"].items()},
+            )
+            for s in data["services"]
+        ]
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{SERVICES_FILE} is not what obsgen writes ({exc})") from None
+
 
 _BACKEND_BY_TYPE = {"prometheus": "prometheus", "loki": "loki", "tempo": "tempo"}
 
@@ -88,17 +104,29 @@ def _backend(datasource: Any, variables: dict[str, str]) -> str | None:
 
 def dashboard_queries(dashboard: dict[str, Any], service: Scope) -> Iterator[Query]:
     templating = tuple(dashboard.get("templating", {}).get("list", []))
-    datasource_vars = {v["name"]: _BACKEND_BY_TYPE.get(v.get("query", ""), "")
-                       for v in templating if v.get("type") == "datasource"}
+    datasource_vars = {
+        v["name"]: _BACKEND_BY_TYPE.get(v.get("query", ""), "")
+        for v in templating
+        if v.get("type") == "datasource"
+    }
     for panel in _panels(dashboard.get("panels", [])):
         for target in panel.get("targets") or []:
             text = target.get("expr") or target.get("query")
             if not text or target.get("hide"):
                 continue
-            backend = _backend(target.get("datasource"), datasource_vars) or \
-                _backend(panel.get("datasource"), datasource_vars) or "prometheus"
-            yield Query(dashboard.get("title", "?"), panel.get("title", "?"), backend, text,
-                        service, templating)
+            backend = (
+                _backend(target.get("datasource"), datasource_vars)
+                or _backend(panel.get("datasource"), datasource_vars)
+                or "prometheus"
+            )
+            yield Query(
+                dashboard.get("title", "?"),
+                panel.get("title", "?"),
+                backend,
+                text,
+                service,
+                templating,
+            )
 
 
 def rule_queries(rule_file: dict[str, Any], path: str, service: Scope) -> Iterator[Query]:

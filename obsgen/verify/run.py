@@ -47,8 +47,11 @@ def _missing_data(prometheus: Prometheus, query: Query, text: str) -> str | None
     for selector in selectors(text):
         if not selector.metric or selector.metric in ("ALERTS", "ALERTS_FOR_STATE"):
             continue
-        scope = ", ".join(f'{name}{op}"{value}"' for name, op, value in selector.matchers
-                          if name in identity and op in ("=", "=~"))
+        scope = ", ".join(
+            f'{name}{op}"{value}"'
+            for name, op, value in selector.matchers
+            if name in identity and op in ("=", "=~")
+        )
         series = prometheus.series(f"{selector.metric}{{{scope}}}")
         if not series:
             return f"{selector.metric}{{{scope}}} has no series"
@@ -71,8 +74,14 @@ def run_query(backends: Backends, query: Query) -> Result:
     text = resolve(query, backends.prometheus, backends.rate_interval)
     leftovers = undefined_variables(text)
     if leftovers:
-        return Result(query.source, query.item, query.backend, text, ERROR,
-                      f"undefined variables: {', '.join(leftovers)}")
+        return Result(
+            query.source,
+            query.item,
+            query.backend,
+            text,
+            ERROR,
+            f"undefined variables: {', '.join(leftovers)}",
+        )
     try:
         if query.backend == "prometheus":
             status, detail = _run_prometheus(backends, query, text)
@@ -81,7 +90,9 @@ def run_query(backends: Backends, query: Query) -> Result:
             status, detail = (DATA, f"{count} streams") if count else (NO_DATA, "no log streams")
         elif query.backend == "tempo" and backends.tempo is not None:
             count = backends.tempo.search(text)
-            status, detail = (DATA, f"{count} traces") if count else (EMPTY, "no matching traces now")
+            status, detail = (
+                (DATA, f"{count} traces") if count else (EMPTY, "no matching traces now")
+            )
         else:
             status, detail = SKIPPED, f"no --{query.backend} URL given"
     except BackendError as exc:
@@ -96,7 +107,14 @@ def rule_health(prometheus: Prometheus) -> list[Result]:
         for rule in group.get("rules", []):
             healthy = rule.get("health") == "ok"
             detail = rule.get("lastError") or f"evaluated in {rule.get('evaluationTime', 0):.4f}s"
-            results.append(Result(group.get("file", "?"), rule.get("name", "?"), "prometheus",
-                                  rule.get("query", ""), DATA if healthy else ERROR,
-                                  f"{rule.get('health')}: {detail}"))
+            results.append(
+                Result(
+                    group.get("file", "?"),
+                    rule.get("name", "?"),
+                    "prometheus",
+                    rule.get("query", ""),
+                    DATA if healthy else ERROR,
+                    f"{rule.get('health')}: {detail}",
+                )
+            )
     return results

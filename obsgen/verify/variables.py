@@ -27,8 +27,9 @@ def _variable_query(variable: dict[str, Any]) -> str:
     return str(query.get("query", "")) if isinstance(query, dict) else str(query)
 
 
-def _value(variable: dict[str, Any], query: Query, values: dict[str, str],
-           prometheus: Prometheus | None) -> str | None:
+def _value(
+    variable: dict[str, Any], query: Query, values: dict[str, str], prometheus: Prometheus | None
+) -> str | None:
     name, kind = variable.get("name", ""), variable.get("type", "")
     if name == "service":
         return query.service.selector.value

@@ -22,9 +22,13 @@ from tests.harness import specs
 INSTRUMENTATOR_SPEC = specs.INSTRUMENTATOR_SPEC.read_text()
 _LAG = "      event_loop_lag_seconds: 0.1 # blocking code in async handlers\n"
 CUSTOM_SPEC = default_spec_text().replace(
-    _LAG, _LAG + "      restarts_per_hour: 5\n      memory_exhaustion_hours: 0.5\n")
-SPECS = {"otel demo": default_spec_text(), "instrumentator": INSTRUMENTATOR_SPEC,
-         "custom thresholds": CUSTOM_SPEC}
+    _LAG, _LAG + "      restarts_per_hour: 5\n      memory_exhaustion_hours: 0.5\n"
+)
+SPECS = {
+    "otel demo": default_spec_text(),
+    "instrumentator": INSTRUMENTATOR_SPEC,
+    "custom thresholds": CUSTOM_SPEC,
+}
 
 
 @pytest.fixture(scope="module", params=list(SPECS))
@@ -49,15 +53,23 @@ def test_every_rule_file_passes_promtool_check_rules(built) -> None:
 
 def test_generated_promtool_unit_tests_pass(built) -> None:
     _, out = built
-    result = _run(require_tool("promtool"), "test", "rules",
-                  *map(str, (out / "prometheus/tests").glob("*.test.yaml")))
+    result = _run(
+        require_tool("promtool"),
+        "test",
+        "rules",
+        *map(str, (out / "prometheus/tests").glob("*.test.yaml")),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_alert_has_a_firing_and_a_silent_case(built) -> None:
     _, out = built
-    alerts = {r["alert"] for f in (out / "prometheus/rules").glob("*.alerts.yaml")
-              for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"]}
+    alerts = {
+        r["alert"]
+        for f in (out / "prometheus/rules").glob("*.alerts.yaml")
+        for g in yaml.safe_load(f.read_text())["groups"]
+        for r in g["rules"]
+    }
     fired, silent = set(), set()
     for f in (out / "prometheus/tests").glob("*.yaml"):
         for test in yaml.safe_load(f.read_text())["tests"]:
@@ -74,32 +86,49 @@ def test_build_output_passes_the_lint(built) -> None:
 
 def test_alertmanager_config_passes_amtool(built) -> None:
     _, out = built
-    result = _run(require_tool("amtool"), "check-config", str(out / "alertmanager/alertmanager.yml"))
+    result = _run(
+        require_tool("amtool"), "check-config", str(out / "alertmanager/alertmanager.yml")
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("severity, receiver", [("page", "page"), ("ticket", "ticket"),
-                                                ("unknown", "ticket")])
-def test_alerts_route_to_the_receiver_of_their_severity(built, severity: str, receiver: str) -> None:
+@pytest.mark.parametrize(
+    "severity, receiver", [("page", "page"), ("ticket", "ticket"), ("unknown", "ticket")]
+)
+def test_alerts_route_to_the_receiver_of_their_severity(
+    built, severity: str, receiver: str
+) -> None:
     project, out = built
     expected = {"page": project.alerting.page_receiver, "ticket": project.alerting.ticket_receiver}
-    result = _run(require_tool("amtool"), "config", "routes", "test",
-                  f"--config.file={out / 'alertmanager/alertmanager.yml'}",
-                  f"severity={severity}", f"service={project.services[0].name}", "alertname=X")
+    result = _run(
+        require_tool("amtool"),
+        "config",
+        "routes",
+        "test",
+        f"--config.file={out / 'alertmanager/alertmanager.yml'}",
+        f"severity={severity}",
+        f"service={project.services[0].name}",
+        "alertname=X",
+    )
     assert result.stdout.strip() == expected[receiver].name
 
 
 def _alert_rules(out: Path) -> list[dict]:
-    return [r for f in (out / "prometheus/rules").glob("*.alerts.yaml")
-            for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"]]
+    return [
+        r
+        for f in (out / "prometheus/rules").glob("*.alerts.yaml")
+        for g in yaml.safe_load(f.read_text())["groups"]
+        for r in g["rules"]
+    ]
 
 
 def test_every_alert_carries_its_service_team_as_the_team_label(built) -> None:
     project, out = built
     teams = {s.name: s.team for s in project.services}
     rules = _alert_rules(out)
-    assert rules and all(r["labels"][TEAM_LABEL] == teams[r["labels"][SERVICE_LABEL]]
-                         for r in rules)
+    assert rules and all(
+        r["labels"][TEAM_LABEL] == teams[r["labels"][SERVICE_LABEL]] for r in rules
+    )
 
 
 def test_pages_group_by_service_and_slo_and_tickets_by_alert_name(built) -> None:
@@ -118,11 +147,20 @@ def test_slo_pages_inhibit_the_symptom_pages_they_explain(built) -> None:
     for service in project.services:
         for symptom in (s for s in SYMPTOMS if s.explained_by and s.name in generated):
             slos = "|".join(o.name for o in service.slos if o.kind is symptom.explained_by)
-            expected.append({
-                "source_matchers": ['severity="page"', f'service="{service.name}"',
-                                    f'slo=~"{slos}"'],
-                "target_matchers": [f'service="{service.name}"', f'alertname=~"{symptom.name}"'],
-                "equal": [SERVICE_LABEL]})
+            expected.append(
+                {
+                    "source_matchers": [
+                        'severity="page"',
+                        f'service="{service.name}"',
+                        f'slo=~"{slos}"',
+                    ],
+                    "target_matchers": [
+                        f'service="{service.name}"',
+                        f'alertname=~"{symptom.name}"',
+                    ],
+                    "equal": [SERVICE_LABEL],
+                }
+            )
     assert len(expected) == 2 * len(project.services)  # P99 and route 5xx ratio everywhere
     assert [r for r in rules if r in expected] == expected
 
@@ -133,8 +171,9 @@ def test_ticket_route_is_muted_in_the_spec_deploy_windows(built) -> None:
     ticket = config["route"]["routes"][1]
     windows = project.alerting.mute_windows
     assert ticket.get("mute_time_intervals", []) == [w.name for w in windows]
-    assert [i["time_intervals"][0]["weekdays"] for i in config.get("time_intervals", [])] == \
-        [list(w.weekdays) for w in windows]
+    assert [i["time_intervals"][0]["weekdays"] for i in config.get("time_intervals", [])] == [
+        list(w.weekdays) for w in windows
+    ]
     if project.source.endswith("otel demo.yaml"):
         assert [list(w.weekdays) for w in windows] == [["tuesday", "thursday"]]
 
@@ -143,8 +182,10 @@ def test_prometheusrule_holds_the_same_groups_as_the_rule_files(built) -> None:
     project, out = built
     name = project.services[0].name
     crd = yaml.safe_load((out / f"kubernetes/prometheusrule-{name}.yaml").read_text())
-    files = [yaml.safe_load((out / f"prometheus/rules/{name}.{k}.yaml").read_text())["groups"]
-             for k in ("recording", "alerts")]
+    files = [
+        yaml.safe_load((out / f"prometheus/rules/{name}.{k}.yaml").read_text())["groups"]
+        for k in ("recording", "alerts")
+    ]
     assert crd["kind"] == "PrometheusRule" and crd["spec"]["groups"] == files[0] + files[1]
 
 
@@ -161,19 +202,41 @@ def test_every_alert_has_a_runbook_page_listed_in_the_index(built) -> None:
 def test_instrumentator_preset_skips_alerts_it_has_no_metrics_for_with_notes() -> None:
     output = render(load_text(INSTRUMENTATOR_SPEC, "instrumentator.yaml"))
     skipped = {n.split("skipped alert ")[1].split(":")[0] for n in output.notes if "skipped" in n}
-    assert skipped == {"EventLoopLagHigh", "DbPoolSaturated", "DbPoolWaiters",
-                       "BackgroundQueueBacklog", "LogFlood", "TelemetryExportDropping"}
+    assert skipped == {
+        "EventLoopLagHigh",
+        "DbPoolSaturated",
+        "DbPoolWaiters",
+        "BackgroundQueueBacklog",
+        "LogFlood",
+        "TelemetryExportDropping",
+    }
 
 
-@pytest.mark.parametrize("rule, problem", [
-    ({"alert": "bad_name", "expr": "up"}, "not CamelCase"),
-    ({"alert": "A" + "b" * 40, "expr": "up"}, "longer than 40"),
-    ({"alert": "NoSeverity", "expr": "up"}, "severity label"),
-    ({"alert": "Untemplated", "expr": "up", "labels": {"severity": "page"},
-      "annotations": {"summary": "plain", "description": "plain"}}, "summary is not templated"),
-    ({"alert": "BrokenExpr", "expr": "sum(rate(x[5m])"}, "does not parse"),
-], ids=["snake case name", "long name", "missing severity", "untemplated summary",
-        "unparseable expression"])
+@pytest.mark.parametrize(
+    "rule, problem",
+    [
+        ({"alert": "bad_name", "expr": "up"}, "not CamelCase"),
+        ({"alert": "A" + "b" * 40, "expr": "up"}, "longer than 40"),
+        ({"alert": "NoSeverity", "expr": "up"}, "severity label"),
+        (
+            {
+                "alert": "Untemplated",
+                "expr": "up",
+                "labels": {"severity": "page"},
+                "annotations": {"summary": "plain", "description": "plain"},
+            },
+            "summary is not templated",
+        ),
+        ({"alert": "BrokenExpr", "expr": "sum(rate(x[5m])"}, "does not parse"),
+    ],
+    ids=[
+        "snake case name",
+        "long name",
+        "missing severity",
+        "untemplated summary",
+        "unparseable expression",
+    ],
+)
 def test_lint_reports_a_bad_rule(rule: dict, problem: str) -> None:
     assert any(problem in p for p in lint_groups([{"name": "g", "rules": [rule]}]))
 
@@ -183,8 +246,9 @@ def test_lint_reports_groups_over_twenty_rules() -> None:
     assert any("more than 20" in p for p in lint_groups([{"name": "g", "rules": rules}]))
 
 
-@pytest.mark.parametrize("value, text", [(0.9975, "997.5m"), (4, "4"), (1500, "1.5k"),
-                                         (0, "0"), (0.0003, "300u")])
+@pytest.mark.parametrize(
+    "value, text", [(0.9975, "997.5m"), (4, "4"), (1500, "1.5k"), (0, "0"), (0.0003, "300u")]
+)
 def test_humanize_matches_prometheus(value: float, text: str) -> None:
     assert humanize(value) == text
 
@@ -196,8 +260,13 @@ def test_humanize_percentage_matches_prometheus() -> None:
 def test_restart_and_memory_horizon_thresholds_come_from_the_spec() -> None:
     assert CUSTOM_SPEC != default_spec_text()
     output = render(load_text(CUSTOM_SPEC, "custom.yaml"))
-    rules = {r["alert"]: r for a in output.artifacts if a.path.endswith(".alerts.yaml")
-             for g in a.data["groups"] for r in g["rules"]}
+    rules = {
+        r["alert"]: r
+        for a in output.artifacts
+        if a.path.endswith(".alerts.yaml")
+        for g in a.data["groups"]
+        for r in g["rules"]
+    }
     restarts, memory = rules["ProcessRestarts"], rules["MemoryExhaustionProjected"]
     assert restarts["expr"].rstrip().endswith("> 5")
     assert "more than 5" in restarts["annotations"]["description"]
@@ -206,10 +275,13 @@ def test_restart_and_memory_horizon_thresholds_come_from_the_spec() -> None:
     assert "within 0.5h" in memory["annotations"]["description"]
 
 
-@pytest.mark.parametrize("line, problem", [
-    ("restarts_per_hour: 2.5", "restarts_per_hour: must be an integer"),
-    ("memory_exhaustion_hours: 0", "memory_exhaustion_hours"),
-])
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("restarts_per_hour: 2.5", "restarts_per_hour: must be an integer"),
+        ("memory_exhaustion_hours: 0", "memory_exhaustion_hours"),
+    ],
+)
 def test_bad_restart_or_horizon_threshold_is_a_located_error(line: str, problem: str) -> None:
     from obsgen.errors import ObsgenError
 

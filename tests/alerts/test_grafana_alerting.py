@@ -34,9 +34,24 @@ SPECS = {"demo": None, "instrumentator": specs.INSTRUMENTATOR_SPEC}
 # AlertRuleV1 in grafana/pkg/services/provisioning/alerting/rules_types.go); anything else is
 # silently ignored by Grafana, so a misspelt key would quietly drop a setting.
 GROUP_KEYS = {"orgId", "name", "folder", "interval", "rules"}
-RULE_KEYS = {"uid", "title", "condition", "data", "dashboardUid", "panelId", "noDataState",
-             "execErrState", "for", "keepFiringFor", "missing_series_evals_to_resolve",
-             "annotations", "labels", "isPaused", "notification_settings", "record"}
+RULE_KEYS = {
+    "uid",
+    "title",
+    "condition",
+    "data",
+    "dashboardUid",
+    "panelId",
+    "noDataState",
+    "execErrState",
+    "for",
+    "keepFiringFor",
+    "missing_series_evals_to_resolve",
+    "annotations",
+    "labels",
+    "isPaused",
+    "notification_settings",
+    "record",
+}
 GRAFANA_UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 LINK_ANNOTATIONS = ("__dashboardUid__", "__panelId__")
 
@@ -51,8 +66,11 @@ def built(request: pytest.FixtureRequest) -> tuple[Project, dict[str, bytes]]:
 
 def grafana_files(tree: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     """Service name → parsed Grafana alerting file."""
-    return {path.removeprefix("grafana/alerting/").removesuffix(".yaml"): yaml.safe_load(content)
-            for path, content in tree.items() if path.startswith("grafana/alerting/")}
+    return {
+        path.removeprefix("grafana/alerting/").removesuffix(".yaml"): yaml.safe_load(content)
+        for path, content in tree.items()
+        if path.startswith("grafana/alerting/")
+    }
 
 
 def grafana_rules(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,8 +78,9 @@ def grafana_rules(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def prometheus_groups(tree: dict[str, bytes], service: str) -> list[dict[str, Any]]:
-    groups: list[dict[str, Any]] = yaml.safe_load(
-        tree[f"prometheus/rules/{service}.alerts.yaml"])["groups"]
+    groups: list[dict[str, Any]] = yaml.safe_load(tree[f"prometheus/rules/{service}.alerts.yaml"])[
+        "groups"
+    ]
     return groups
 
 
@@ -71,10 +90,13 @@ def as_prometheus_template(text: str) -> str:
 
 def test_every_service_with_alerts_gets_a_file_outside_grafanas_provisioning_dir(built) -> None:
     _project, tree = built
-    alert_files = {p for p in tree if p.startswith("prometheus/rules/") and p.endswith(".alerts.yaml")}
+    alert_files = {
+        p for p in tree if p.startswith("prometheus/rules/") and p.endswith(".alerts.yaml")
+    }
     assert alert_files
-    assert set(grafana_files(tree)) == {p.split("/")[-1].removesuffix(".alerts.yaml")
-                                        for p in alert_files}
+    assert set(grafana_files(tree)) == {
+        p.split("/")[-1].removesuffix(".alerts.yaml") for p in alert_files
+    }
     for path, content in tree.items():
         if path.startswith("grafana/provisioning/"):
             assert b"condition:" not in content, f"{path} would make Grafana evaluate alerts too"
@@ -102,7 +124,9 @@ def test_the_file_has_grafanas_provisioning_layout(built) -> None:
         for group in document["groups"]:
             assert set(group) == GROUP_KEYS
             assert group["orgId"] == 1 and group["folder"] == service
-            assert int(parse_duration(group["interval"])) % 10 == 0  # Grafana's base interval is 10s
+            assert (
+                int(parse_duration(group["interval"])) % 10 == 0
+            )  # Grafana's base interval is 10s
             for rule in group["rules"]:
                 assert set(rule) <= RULE_KEYS, set(rule) - RULE_KEYS
 
@@ -111,14 +135,28 @@ def test_every_rule_parses_with_grafanas_models_and_round_trips(built) -> None:
     project, tree = built
     for document in grafana_files(tree).values():
         for group in document["groups"]:
-            parsed_group = RuleGroup.from_json({"title": group["name"], "rules": group["rules"],
-                                                "interval": int(parse_duration(group["interval"]))})
+            parsed_group = RuleGroup.from_json(
+                {
+                    "title": group["name"],
+                    "rules": group["rules"],
+                    "interval": int(parse_duration(group["interval"])),
+                }
+            )
             assert parsed_group.title == group["name"] and parsed_group.interval == 60
             assert parsed_group.rules is not None and len(parsed_group.rules) == len(group["rules"])
             for rule, parsed in zip(group["rules"], parsed_group.rules):
                 back = json.loads(json.dumps(parsed, cls=JSONEncoder))
-                for key in ("uid", "title", "condition", "for", "labels", "annotations",
-                            "noDataState", "execErrState", "isPaused"):
+                for key in (
+                    "uid",
+                    "title",
+                    "condition",
+                    "for",
+                    "labels",
+                    "annotations",
+                    "noDataState",
+                    "execErrState",
+                    "isPaused",
+                ):
                     assert back[key] == rule[key], (rule["title"], key)
                 assert parsed.no_data_state == "OK" and parsed.exec_err_state == "Error"
                 assert parsed.condition == "C"
@@ -128,15 +166,18 @@ def test_every_rule_parses_with_grafanas_models_and_round_trips(built) -> None:
                 # Grafana's model picked the Prometheus query type and the expression types.
                 assert isinstance(query, grafana_prometheus.Dataquery)
                 assert parsed.data[0].datasource_uid == project.grafana.prometheus.uid
-                assert query.datasource == {"type": "prometheus",
-                                            "uid": project.grafana.prometheus.uid}
+                assert query.datasource == {
+                    "type": "prometheus",
+                    "uid": project.grafana.prometheus.uid,
+                }
                 assert query.instant is True and query.range_val is False
                 assert isinstance(series, grafana_expr.TypeMath)
                 assert series.expression == "is_number($A) || is_nan($A) || is_inf($A)"
                 assert isinstance(condition, grafana_expr.TypeThreshold)
                 assert condition.expression == "B"
-                assert [(c.evaluator.type_val, c.evaluator.params)
-                        for c in condition.conditions] == [("gt", [0])]
+                assert [
+                    (c.evaluator.type_val, c.evaluator.params) for c in condition.conditions
+                ] == [("gt", [0])]
                 for q in parsed.data[1:]:
                     assert q.datasource_uid == "__expr__"
 
@@ -152,8 +193,11 @@ def test_the_grafana_rules_are_the_prometheus_alerts(built) -> None:
                 assert rule["data"][0]["model"]["expr"] == alert["expr"]
                 assert rule["labels"] == alert["labels"] and "severity" in rule["labels"]
                 assert rule["for"] == alert.get("for", "0s")  # Prometheus leaves out a zero `for`
-                annotations = {k: as_prometheus_template(v) for k, v in rule["annotations"].items()
-                               if k not in LINK_ANNOTATIONS}
+                annotations = {
+                    k: as_prometheus_template(v)
+                    for k, v in rule["annotations"].items()
+                    if k not in LINK_ANNOTATIONS
+                }
                 assert annotations == alert["annotations"]
 
 
@@ -183,8 +227,11 @@ def test_every_rule_links_to_an_existing_panel_of_a_generated_dashboard(built) -
             dashboard = json.loads(content)
             panels[dashboard["uid"]] = {p["id"] for p in dashboard["panels"]}
     for service, document in grafana_files(tree).items():
-        urls = {r["alert"]: r["annotations"]["dashboard_url"]
-                for g in prometheus_groups(tree, service) for r in g["rules"]}
+        urls = {
+            r["alert"]: r["annotations"]["dashboard_url"]
+            for g in prometheus_groups(tree, service)
+            for r in g["rules"]
+        }
         for rule in grafana_rules(document):
             uid, panel = rule["annotations"]["__dashboardUid__"], rule["annotations"]["__panelId__"]
             assert isinstance(panel, str)  # Grafana parses the annotation as an integer string
@@ -198,10 +245,12 @@ def test_rule_uids_are_stable_valid_and_unique_and_titles_unique_per_folder() ->
     project = load_file(None)
     first = project.services[0]
     long_name = "a-service-name-long-enough-to-push-every-uid-past-forty"
-    project = dataclasses.replace(project, services=(
-        first, dataclasses.replace(first, name=long_name)))
-    documents = [a.data for a in render(project).artifacts
-                 if a.path.startswith(grafana_alerting.DIR + "/")]
+    project = dataclasses.replace(
+        project, services=(first, dataclasses.replace(first, name=long_name))
+    )
+    documents = [
+        a.data for a in render(project).artifacts if a.path.startswith(grafana_alerting.DIR + "/")
+    ]
     assert len(documents) == 2
     rules = [(g["folder"], r) for d in documents for g in d["groups"] for r in g["rules"]]
     uids = [r["uid"] for _, r in rules]
@@ -220,12 +269,17 @@ def test_rule_uid_is_readable_when_it_fits_and_hashed_when_not() -> None:
     assert long_uid != rule_uid("profiles", "AvailabilityErrorBudgetBurnPageSlow")
 
 
-@pytest.mark.parametrize("prometheus, grafana", [
-    ("{{ $labels.slo }} at {{ $value | humanizePercentage }}",
-     "{{ $labels.slo }} at {{ $values.A.Value | humanizePercentage }}"),
-    ("{{$value | humanize}}s", "{{ $values.A.Value | humanize }}s"),
-    ("no template", "no template"),
-])
+@pytest.mark.parametrize(
+    "prometheus, grafana",
+    [
+        (
+            "{{ $labels.slo }} at {{ $value | humanizePercentage }}",
+            "{{ $labels.slo }} at {{ $values.A.Value | humanizePercentage }}",
+        ),
+        ("{{$value | humanize}}s", "{{ $values.A.Value | humanize }}s"),
+        ("no template", "no template"),
+    ],
+)
 def test_templates_read_query_a_value(prometheus: str, grafana: str) -> None:
     assert grafana_template(prometheus) == grafana
 

@@ -24,8 +24,13 @@ def test_every_alert_links_to_an_existing_panel_of_a_generated_dashboard(spec: P
         if path.startswith("dashboards/"):
             dashboard = json.loads(content)
             panels[dashboard["uid"]] = {p["id"] for p in dashboard["panels"]}
-    alerts = [rule for path, content in tree.items() if path.endswith(".alerts.yaml")
-              for group in yaml.safe_load(content)["groups"] for rule in group["rules"]]
+    alerts = [
+        rule
+        for path, content in tree.items()
+        if path.endswith(".alerts.yaml")
+        for group in yaml.safe_load(content)["groups"]
+        for rule in group["rules"]
+    ]
     assert alerts
     for alert in alerts:
         url = urlparse(alert["annotations"]["dashboard_url"])

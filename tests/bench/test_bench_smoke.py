@@ -17,18 +17,36 @@ from tests.conftest import require_module, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = [
-    pytest.param("build_scaling", (), ["ratio: per-service time"],
-                 id="build scaling prints its linearity ratio"),
-    pytest.param("overhead", ("wrk",), ["ratio: (b)/(a)", "ratio: (c)/(a)", "ratio: (b)/(d)",
-                                         "ratio: (b)/(e)"],
-                 id="overhead prints the four variant ratios"),
-    pytest.param("collector_down", ("wrk",), ["ratio: down/up throughput"],
-                 id="collector down prints the down/up throughput ratio"),
-    pytest.param("prometheus_cost", ("prometheus",), ["ratio: eval time"],
-                 id="prometheus cost prints the evaluation-time ratio"),
-    pytest.param("instructions", ("valgrind", "callgrind_control"),
-                 ["ratio: (b)/(a) instructions-throughput"],
-                 id="instruction counts print the (b)/(a) ratio"),
+    pytest.param(
+        "build_scaling",
+        (),
+        ["ratio: per-service time"],
+        id="build scaling prints its linearity ratio",
+    ),
+    pytest.param(
+        "overhead",
+        ("wrk",),
+        ["ratio: (b)/(a)", "ratio: (c)/(a)", "ratio: (b)/(d)", "ratio: (b)/(e)"],
+        id="overhead prints the four variant ratios",
+    ),
+    pytest.param(
+        "collector_down",
+        ("wrk",),
+        ["ratio: down/up throughput"],
+        id="collector down prints the down/up throughput ratio",
+    ),
+    pytest.param(
+        "prometheus_cost",
+        ("prometheus",),
+        ["ratio: eval time"],
+        id="prometheus cost prints the evaluation-time ratio",
+    ),
+    pytest.param(
+        "instructions",
+        ("valgrind", "callgrind_control"),
+        ["ratio: (b)/(a) instructions-throughput"],
+        id="instruction counts print the (b)/(a) ratio",
+    ),
 ]
 # "ratio: <what> = <figure>": the figure must parse as a positive number, not merely be printed.
 RATIO = re.compile(r"^(ratio: [^=\n]+?) = ([0-9]+(?:\.[0-9]+)?)", re.MULTILINE)
@@ -41,9 +59,14 @@ def test_quick_run_prints_ratios(script: str, tools: tuple[str, ...], expected: 
     for tool in tools:
         require_tool(tool)
     require_module("prometheus_fastapi_instrumentator", "bench")
-    out = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=TIMEOUTS.get(script, 45),
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", f"bench.{script}", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUTS.get(script, 45),
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     figures = dict(RATIO.findall(out.stdout))
     for name in expected:

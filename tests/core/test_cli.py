@@ -120,7 +120,9 @@ def test_init_demo_writes_the_bundled_spec(runner: CliRunner) -> None:
 
 
 @pytest.mark.parametrize("selector", ["job", "=x", "job="])
-def test_init_rejects_a_selector_that_is_not_label_equals_value(runner: CliRunner, selector: str) -> None:
+def test_init_rejects_a_selector_that_is_not_label_equals_value(
+    runner: CliRunner, selector: str
+) -> None:
     result = runner.invoke(main, ["init", "--selector", selector])
     assert result.exit_code == 2 and "expected LABEL=VALUE" in result.output
 

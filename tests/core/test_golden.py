@@ -42,7 +42,9 @@ def built(name: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_build_output_matches_the_reviewed_golden_tree(name: str, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_output_matches_the_reviewed_golden_tree(
+    name: str, update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(HERE.parent.parent)
     tree = primary(built(name))
     golden = HERE.parent / "golden" / name
@@ -52,9 +54,13 @@ def test_build_output_matches_the_reviewed_golden_tree(name: str, update_golden:
             (golden / path).parent.mkdir(parents=True, exist_ok=True)
             (golden / path).write_bytes(content)
     expected = read_tree(golden)
-    assert sorted(tree) == sorted(expected), "files differ from the golden tree; rerun with --update-golden and review"
+    assert sorted(tree) == sorted(expected), (
+        "files differ from the golden tree; rerun with --update-golden and review"
+    )
     for path, content in tree.items():
-        assert content == expected[path], f"{path} differs from golden; rerun with --update-golden and review"
+        assert content == expected[path], (
+            f"{path} differs from golden; rerun with --update-golden and review"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -64,7 +70,9 @@ def test_a_build_is_deterministic(name: str, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_every_generated_rule_file_passes_promtool_check_rules(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_generated_rule_file_passes_promtool_check_rules(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     promtool = require_tool("promtool")
     monkeypatch.chdir(HERE.parent.parent)
     rule_files = []
@@ -75,33 +83,51 @@ def test_every_generated_rule_file_passes_promtool_check_rules(name: str, tmp_pa
             target.write_bytes(content)
             rule_files.append(str(target))
     assert rule_files, "the build must produce rule files"
-    result = subprocess.run([promtool, "check", "rules", *rule_files], check=False, capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "rules", *rule_files], check=False, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(rule_files)
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_derived_outputs_re_encode_the_primary_ones(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_derived_outputs_re_encode_the_primary_ones(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(HERE.parent.parent)
     tree = built(name)
     project = load_file(SPECS[name] and SPECS[name].relative_to(HERE.parent.parent))
-    dashboards = {p.removeprefix("dashboards/"): json.loads(c) for p, c in tree.items()
-                  if p.startswith("dashboards/")}
+    dashboards = {
+        p.removeprefix("dashboards/"): json.loads(c)
+        for p, c in tree.items()
+        if p.startswith("dashboards/")
+    }
     assert dashboards
     for file, data in dashboards.items():
         assert json.loads(tree[f"dashboards-import/{file}"]) == import_variant(data)
-    (configmaps,) = [yaml.safe_load(c) for p, c in tree.items() if p.startswith("kubernetes/dashboards")]
-    assert {f: json.loads(text) for item in configmaps["items"] for f, text in item["data"].items()} \
-        == dashboards
+    (configmaps,) = [
+        yaml.safe_load(c) for p, c in tree.items() if p.startswith("kubernetes/dashboards")
+    ]
+    assert {
+        f: json.loads(text) for item in configmaps["items"] for f, text in item["data"].items()
+    } == dashboards
     for service in project.services:
-        rules = [yaml.safe_load(tree[f"prometheus/rules/{service.name}.{kind}.yaml"])["groups"]
-                 for kind in ("recording", "alerts")]
+        rules = [
+            yaml.safe_load(tree[f"prometheus/rules/{service.name}.{kind}.yaml"])["groups"]
+            for kind in ("recording", "alerts")
+        ]
         crd = yaml.safe_load(tree[f"kubernetes/prometheusrule-{service.name}.yaml"])
         assert crd["spec"]["groups"] == rules[0] + rules[1]
         grafana = yaml.safe_load(tree[f"grafana/alerting/{service.name}.yaml"])
-        assert [(r["title"], r["data"][0]["model"]["expr"], r["for"], r["labels"])
-                for g in grafana["groups"] for r in g["rules"]] == \
-            [(r["alert"], r["expr"], r.get("for", "0s"), r["labels"]) for g in rules[1] for r in g["rules"]]
+        assert [
+            (r["title"], r["data"][0]["model"]["expr"], r["for"], r["labels"])
+            for g in grafana["groups"]
+            for r in g["rules"]
+        ] == [
+            (r["alert"], r["expr"], r.get("for", "0s"), r["labels"])
+            for g in rules[1]
+            for r in g["rules"]
+        ]
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

@@ -27,22 +27,38 @@ def every_query(service: Service) -> list[str]:
     found: list[str | None] = []
     for target in (base.rule_target(service), base.dashboard_target(service)):
         for window in ("5m", base.RATE_INTERVAL):
-            found += [http.request_rate(target, window, ("http_route",)), http.error_rate(target, window),
-                      http.error_ratio(target, window, (target.convention.route_label,)),
-                      http.status_class_rate(target, window), http.latency_quantile(target, 0.99, window, ("x",)),
-                      http.active_requests(target)]
+            found += [
+                http.request_rate(target, window, ("http_route",)),
+                http.error_rate(target, window),
+                http.error_ratio(target, window, (target.convention.route_label,)),
+                http.status_class_rate(target, window),
+                http.latency_quantile(target, 0.99, window, ("x",)),
+                http.active_requests(target),
+            ]
             for name, function in inspect.getmembers(runtime, inspect.isfunction):
                 params = inspect.signature(function).parameters
-                args = {"target": target, "service": service, "window": window, "quantile": 0.99,
-                        "horizon_seconds": 3600, "group": ("level",)}
+                args = {
+                    "target": target,
+                    "service": service,
+                    "window": window,
+                    "quantile": 0.99,
+                    "horizon_seconds": 3600,
+                    "group": ("level",),
+                }
                 if function.__module__ == runtime.__name__ and not name.startswith("_"):
                     found.append(function(**{k: v for k, v in args.items() if k in params}))
             for s in service.slos:
-                found += [slo.total_rate(target, s, window), slo.bad_rate(target, s, window),
-                          slo.error_ratio(target, s, window)]
+                found += [
+                    slo.total_rate(target, s, window),
+                    slo.bad_rate(target, s, window),
+                    slo.error_ratio(target, s, window),
+                ]
     for s in service.slos:
-        found += [slo.period_error_ratio(service, s), slo.budget_remaining(service, s),
-                  slo.burn_rate(service, s, "1h")]
+        found += [
+            slo.period_error_ratio(service, s),
+            slo.budget_remaining(service, s),
+            slo.burn_rate(service, s, "1h"),
+        ]
         found += [slo.burn_rate_alert(service, s, tier, 0.1) for tier in project_tiers]
     return [q for q in found if q is not None]
 
@@ -60,15 +76,22 @@ def test_presets_without_runtime_metrics_get_no_runtime_queries() -> None:
     target = base.rule_target(service)
     assert runtime.event_loop_lag(target, 0.99, "5m") is None
     assert runtime.db_pool_usage(target) is None
-    assert runtime.memory_utilization(target, service) is not None, "process metrics exist everywhere"
+    assert runtime.memory_utilization(target, service) is not None, (
+        "process metrics exist everywhere"
+    )
 
 
 def test_an_integral_bucket_bound_matches_both_exporter_spellings() -> None:
     matcher = conventions.le_matcher(1.0)
     assert syntax_error(f"x{{{matcher}}}") is None
     import re
+
     pattern = re.search(r'le=~"(.+)"', matcher).group(1).replace("\\\\", "\\")  # type: ignore[union-attr]
-    assert re.fullmatch(pattern, "1") and re.fullmatch(pattern, "1.0") and not re.fullmatch(pattern, "10")
+    assert (
+        re.fullmatch(pattern, "1")
+        and re.fullmatch(pattern, "1.0")
+        and not re.fullmatch(pattern, "10")
+    )
 
 
 def test_grafana_variables_are_substituted_before_parsing() -> None:

@@ -37,13 +37,16 @@ def _slo(service: Service, name: str) -> Slo:
 
 def test_availability_total_and_bad_rates(service: Service) -> None:
     target, avail = base.rule_target(service), _slo(service, "avail")
-    total = ('sum(rate(http_server_request_duration_seconds_count{job="shop", '
-             'http_route!~"/metrics|/healthz"}[5m]))')
+    total = (
+        'sum(rate(http_server_request_duration_seconds_count{job="shop", '
+        'http_route!~"/metrics|/healthz"}[5m]))'
+    )
     assert slo.total_rate(target, avail, "5m") == total
     assert slo.bad_rate(target, avail, "5m") == (
         '(sum(rate(http_server_request_duration_seconds_count{job="shop", '
         'http_response_status_code=~"5..", http_route!~"/metrics|/healthz"}[5m])) '
-        f'or 0 * {total})')
+        f"or 0 * {total})"
+    )
 
 
 def test_latency_bad_rate_is_total_minus_the_threshold_bucket(service: Service) -> None:
@@ -52,36 +55,42 @@ def test_latency_bad_rate_is_total_minus_the_threshold_bucket(service: Service) 
         '(sum(rate(http_server_request_duration_seconds_count{job="shop", http_route=~"/cart.*", '
         'http_route!~"/metrics|/healthz"}[1h]))'
         ' - sum(rate(http_server_request_duration_seconds_bucket{job="shop", le="0.25", '
-        'http_route=~"/cart.*", http_route!~"/metrics|/healthz"}[1h])))')
+        'http_route=~"/cart.*", http_route!~"/metrics|/healthz"}[1h])))'
+    )
 
 
 def test_error_ratio_divides_by_traffic_only_when_there_is_some(service: Service) -> None:
     target, avail = base.rule_target(service), _slo(service, "avail")
     ratio = slo.error_ratio(target, avail, "5m")
-    assert ratio.endswith('\n/\n(sum(rate(http_server_request_duration_seconds_count{job="shop", '
-                          'http_route!~"/metrics|/healthz"}[5m])) > 0)')
+    assert ratio.endswith(
+        '\n/\n(sum(rate(http_server_request_duration_seconds_count{job="shop", '
+        'http_route!~"/metrics|/healthz"}[5m])) > 0)'
+    )
 
 
 def test_period_ratio_sums_recorded_rates(service: Service) -> None:
     assert slo.period_error_ratio(service, _slo(service, "avail")) == (
         'sum_over_time(slo:sli_errors:rate5m{service="shop", slo="avail"}[30d])\n/\n'
-        '(sum_over_time(slo:sli_requests:rate5m{service="shop", slo="avail"}[30d]) > 0)')
+        '(sum_over_time(slo:sli_requests:rate5m{service="shop", slo="avail"}[30d]) > 0)'
+    )
 
 
 def test_fast_page_condition_joins_both_windows_and_the_traffic_guard(service: Service) -> None:
     tier = Tier("page-fast", "page", 2.0, "1h", "5m", "2m")
     assert slo.burn_rate_alert(service, _slo(service, "avail"), tier, 0.5) == (
         '(\n  slo:sli_error:ratio_rate1h{service="shop", slo="avail"} > (14.4 * 0.001)\n'
-        'and on (service, slo)\n'
+        "and on (service, slo)\n"
         '  slo:sli_error:ratio_rate5m{service="shop", slo="avail"} > (14.4 * 0.001)\n)\n'
-        'and on (service, slo)\n  slo:sli_requests:rate5m{service="shop", slo="avail"} > 0.5')
+        'and on (service, slo)\n  slo:sli_requests:rate5m{service="shop", slo="avail"} > 0.5'
+    )
 
 
 def test_route_latency_quantile_leaves_out_unmatched_requests(service: Service) -> None:
     target = base.rule_target(service)
     assert http.latency_quantile(target, 0.99, "5m", ("http_route",)) == (
         "histogram_quantile(0.99, sum by (le, http_route) (rate("
-        'http_server_request_duration_seconds_bucket{job="shop", http_route!=""}[5m])))')
+        'http_server_request_duration_seconds_bucket{job="shop", http_route!=""}[5m])))'
+    )
 
 
 def test_objective_is_recorded_as_written(service: Service) -> None:
@@ -99,18 +108,24 @@ WORKBOOK_30D = [
 ]
 
 
-@pytest.mark.parametrize("name, severity, rate, long, short, budget", WORKBOOK_30D,
-                         ids=[row[0] for row in WORKBOOK_30D])
-def test_the_packaged_policy_is_the_workbooks_table(name: str, severity: str, rate: float,
-                                                    long: str, short: str, budget: int) -> None:
+@pytest.mark.parametrize(
+    "name, severity, rate, long, short, budget", WORKBOOK_30D, ids=[row[0] for row in WORKBOOK_30D]
+)
+def test_the_packaged_policy_is_the_workbooks_table(
+    name: str, severity: str, rate: float, long: str, short: str, budget: int
+) -> None:
     tier = next(t for t in load_policy("sre-workbook") if t.name == name)
     assert (tier.severity, tier.long_window, tier.short_window) == (severity, long, short)
     assert tier.budget_percent == budget
     assert tier.burn_rate(30 * 86400, int(parse_duration(long))) == rate
 
 
-@pytest.mark.parametrize("name, rate_28d", [("page-fast", 13.44), ("page-slow", 5.6),
-                                            ("ticket-fast", 2.8), ("ticket-slow", 0.9333)])
-def test_a_28_day_period_spends_the_same_budget_share_at_a_lower_rate(name: str, rate_28d: float) -> None:
+@pytest.mark.parametrize(
+    "name, rate_28d",
+    [("page-fast", 13.44), ("page-slow", 5.6), ("ticket-fast", 2.8), ("ticket-slow", 0.9333)],
+)
+def test_a_28_day_period_spends_the_same_budget_share_at_a_lower_rate(
+    name: str, rate_28d: float
+) -> None:
     tier = next(t for t in load_policy("sre-workbook") if t.name == name)
     assert tier.burn_rate(28 * 86400, int(parse_duration(tier.long_window))) == rate_28d

@@ -30,8 +30,13 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_the_readme_build_command_works_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     command = readme_command("Install and build")
     checkout = tmp_path / "checkout"
-    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for relative in tracked:
         source = ROOT / relative
         if source.is_file():
@@ -41,10 +46,19 @@ def test_the_readme_build_command_works_in_a_fresh_virtualenv(tmp_path: Path) ->
     venv.EnvBuilder(with_pip=True).create(env_dir)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(["bash", "-c", command], cwd=checkout, env=env, capture_output=True, check=False,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        ["bash", "-c", command],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "obsgen: wrote" in result.stdout
     assert (checkout / "build" / ".obsgen").is_file()
     assert list((checkout / "build" / "prometheus" / "rules").glob("*.yaml"))
-    assert sys.prefix not in (env_dir / "bin" / "obsgen").read_text(), "obsgen must be installed in the venv"
+    assert sys.prefix not in (env_dir / "bin" / "obsgen").read_text(), (
+        "obsgen must be installed in the venv"
+    )

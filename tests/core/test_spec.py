@@ -239,17 +239,27 @@ services:
     assert service.convention.runtime.process_resident_memory == "process_memory_usage_bytes"
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("metrics_from", "pull", "'pull' is not one of scrape, otlp"),
-    ("signals", "{event_loop_lag: 3}", "must be a metric name"),
-    ("signals", "{no_such_signal: x}", "unknown key"),
-    ("exclude_routes", "['/a\"b']", "must not contain"),
-], ids=["an unknown metrics source", "a signal that is not a metric name",
-        "an unknown signal", "a route that cannot be a PromQL string"])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("metrics_from", "pull", "'pull' is not one of scrape, otlp"),
+        ("signals", "{event_loop_lag: 3}", "must be a metric name"),
+        ("signals", "{no_such_signal: x}", "unknown key"),
+        ("exclude_routes", "['/a\"b']", "must not contain"),
+    ],
+    ids=[
+        "an unknown metrics source",
+        "a signal that is not a metric name",
+        "an unknown signal",
+        "a route that cannot be a PromQL string",
+    ],
+)
 def test_service_settings_of_issue_12_are_validated(key: str, value: str, message: str) -> None:
     text = f"apiVersion: obsgen/v1\nservices:\n  - name: shop\n    {key}: {value}\n"
     problems = problems_of(text)
-    assert len(problems) == 1 and message in problems[0] and f"services[shop].{key}" in problems[0], problems
+    assert (
+        len(problems) == 1 and message in problems[0] and f"services[shop].{key}" in problems[0]
+    ), problems
 
 
 def test_an_empty_convention_means_the_default_and_never_drops_the_service() -> None:

@@ -203,8 +203,14 @@ def test_a_writer_killed_at_random_moments_leaves_the_old_or_the_new_tree(
 
 def test_streamed_files_are_written_one_by_one_with_parts_appended_in_order(tmp_path: Path) -> None:
     out = tmp_path / "build"
-    files = iter([("list.yaml", b"items:\n", False), ("a/one.json", b"1", False),
-                  ("list.yaml", b"- 1\n", True), ("list.yaml", b"- 2\n", True)])
+    files = iter(
+        [
+            ("list.yaml", b"items:\n", False),
+            ("a/one.json", b"1", False),
+            ("list.yaml", b"- 1\n", True),
+            ("list.yaml", b"- 2\n", True),
+        ]
+    )
     assert writer.write_files(files, out) == ["a/one.json", "list.yaml"]
     assert read_tree(out) == {"a/one.json": b"1", "list.yaml": b"items:\n- 1\n- 2\n"}
     assert json.loads((out / MARKER).read_text())["files"] == ["a/one.json", "list.yaml"]
@@ -225,5 +231,8 @@ def test_a_streamed_check_reports_what_the_in_memory_diff_reports(tmp_path: Path
     write_tree({"same.yaml": b"s", "changed.yaml": b"old", "extra.yaml": b"e"}, out)
     tree = {"same.yaml": b"s", "changed.yaml": b"new", "missing.yaml": b"m"}
     streamed = writer.diff_files(((p, c, False) for p, c in tree.items()), out)
-    assert streamed == diff_tree(tree, out) == [
-        "changed  changed.yaml", "extra    extra.yaml", "missing  missing.yaml"]
+    assert (
+        streamed
+        == diff_tree(tree, out)
+        == ["changed  changed.yaml", "extra    extra.yaml", "missing  missing.yaml"]
+    )

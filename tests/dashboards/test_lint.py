@@ -35,12 +35,17 @@ def test_instrumentator_dashboards_pass_the_lint(instrumentator_project) -> None
 
 
 def _first_prom_target(d: dict[str, Any]) -> dict[str, Any]:
-    return next(t for p in d["panels"] for t in p["targets"] if "expr" in t and "rate(" in t["expr"])
+    return next(
+        t for p in d["panels"] for t in p["targets"] if "expr" in t and "rate(" in t["expr"]
+    )
 
 
-def _set(path: Callable[[dict[str, Any]], dict[str, Any]], key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+def _set(
+    path: Callable[[dict[str, Any]], dict[str, Any]], key: str, value: Any
+) -> Callable[[dict[str, Any]], None]:
     def mutate(d: dict[str, Any]) -> None:
         path(d)[key] = value
+
     return mutate
 
 
@@ -62,24 +67,41 @@ def _unaggregated(d: dict[str, Any]) -> None:
 
 
 MISTAKES = {
-    "a panel without a description is caught": (_drop("description"), "panel-title-description-rule"),
+    "a panel without a description is caught": (
+        _drop("description"),
+        "panel-title-description-rule",
+    ),
     "a panel without a unit is caught": (
-        lambda d: d["panels"][0]["fieldConfig"]["defaults"].pop("unit"), "panel-units-rule"),
+        lambda d: d["panels"][0]["fieldConfig"]["defaults"].pop("unit"),
+        "panel-units-rule",
+    ),
     "a hard-coded datasource uid is caught": (
         _set(lambda d: d["panels"][0], "datasource", {"type": "prometheus", "uid": "prom-1"}),
-        "panel-datasource-rule"),
-    "a panel without targets is caught": (_set(lambda d: d["panels"][0], "targets", []), "panel-no-targets-rule"),
-    "grafanalib's maxDataPoints 100 is caught": (_set(lambda d: d["panels"][0], "maxDataPoints", 100),
-                                                 "panel-max-data-points-rule"),
+        "panel-datasource-rule",
+    ),
+    "a panel without targets is caught": (
+        _set(lambda d: d["panels"][0], "targets", []),
+        "panel-no-targets-rule",
+    ),
+    "grafanalib's maxDataPoints 100 is caught": (
+        _set(lambda d: d["panels"][0], "maxDataPoints", 100),
+        "panel-max-data-points-rule",
+    ),
     "a rate over a fixed window is caught": (_fixed_window, "target-rate-interval-rule"),
     "a counter rate without aggregation is caught": (_unaggregated, "target-counter-agg-rule"),
     "a PromQL syntax error is caught": (
-        lambda d: _first_prom_target(d).update(expr="sum(rate(x[$__rate_interval])"), "target-promql-rule"),
+        lambda d: _first_prom_target(d).update(expr="sum(rate(x[$__rate_interval])"),
+        "target-promql-rule",
+    ),
     "overlapping panels are caught": (_overlap, "panel-gridpos-overlap-rule"),
     "an undefined variable is caught": (
         lambda d: _first_prom_target(d).update(expr='sum(rate(x{job=~"$nope"}[$__rate_interval]))'),
-        "template-undefined-variable-rule"),
-    "an old schemaVersion is caught": (_set(lambda d: d, "schemaVersion", 27), "dashboard-schema-version-rule"),
+        "template-undefined-variable-rule",
+    ),
+    "an old schemaVersion is caught": (
+        _set(lambda d: d, "schemaVersion", 27),
+        "dashboard-schema-version-rule",
+    ),
     "a missing uid is caught": (_set(lambda d: d, "uid", None), "dashboard-uid-rule"),
     "duplicate panel ids are caught": (_set(lambda d: d["panels"][1], "id", 1), "panel-id-rule"),
 }
@@ -109,13 +131,21 @@ def test_obsgen_lint_exits_1_with_one_line_per_finding(tmp_path: Path, rendered:
     result = CliRunner().invoke(main, ["lint", str(path)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert f"{path}: Firing alerts: panel-title-description-rule: panel needs a title and a description" in lines
-    assert any(line.startswith(f"{path}: dashboard: dashboard-schema-version-rule") for line in lines)
+    assert (
+        f"{path}: Firing alerts: panel-title-description-rule: panel needs a title and a description"
+        in lines
+    )
+    assert any(
+        line.startswith(f"{path}: dashboard: dashboard-schema-version-rule") for line in lines
+    )
     assert len(lines) == 2
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"panels": 3}'],
-                         ids=["invalid JSON", "a JSON list", "panels that are not a list"])
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", "[1, 2]", '{"panels": 3}'],
+    ids=["invalid JSON", "a JSON list", "panels that are not a list"],
+)
 def test_obsgen_lint_exits_2_on_unreadable_input(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)

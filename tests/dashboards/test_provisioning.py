@@ -21,11 +21,18 @@ def _yaml(tree: dict[str, bytes], path: str) -> Any:
     return yaml.safe_load(tree[path])
 
 
-@pytest.mark.parametrize("path", [
-    "dashboards/profiles-executive.json", "dashboards/profiles-oncall.json",
-    "dashboards/profiles-debug.json", "dashboards-import/profiles-debug.json",
-    "grafana/provisioning/dashboards/obsgen.yaml", "grafana/provisioning/datasources/obsgen.yaml",
-    "kubernetes/dashboards-configmap.yaml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "dashboards/profiles-executive.json",
+        "dashboards/profiles-oncall.json",
+        "dashboards/profiles-debug.json",
+        "dashboards-import/profiles-debug.json",
+        "grafana/provisioning/dashboards/obsgen.yaml",
+        "grafana/provisioning/datasources/obsgen.yaml",
+        "kubernetes/dashboards-configmap.yaml",
+    ],
+)
 def test_build_writes_the_agreed_path(tree: dict[str, bytes], path: str) -> None:
     assert path in tree
 
@@ -37,10 +44,15 @@ def test_dashboard_provider_reads_the_agreed_directory(tree: dict[str, bytes]) -
 
 
 def test_datasources_correlate_metrics_traces_and_logs(tree: dict[str, bytes]) -> None:
-    sources = {d["type"]: d for d in _yaml(tree, "grafana/provisioning/datasources/obsgen.yaml")["datasources"]}
+    sources = {
+        d["type"]: d
+        for d in _yaml(tree, "grafana/provisioning/datasources/obsgen.yaml")["datasources"]
+    }
     prom, loki, tempo = sources["prometheus"], sources["loki"], sources["tempo"]
     assert (prom["uid"], prom["url"]) == ("prometheus", "http://prometheus:9090")
-    assert prom["jsonData"]["exemplarTraceIdDestinations"] == [{"name": "trace_id", "datasourceUid": "tempo"}]
+    assert prom["jsonData"]["exemplarTraceIdDestinations"] == [
+        {"name": "trace_id", "datasourceUid": "tempo"}
+    ]
     (field,) = loki["jsonData"]["derivedFields"]
     assert field["datasourceUid"] == "tempo" and field["url"] == "$${__value.raw}"
     assert "trace_id" in field["matcherRegex"]
@@ -53,7 +65,10 @@ def test_datasources_correlate_metrics_traces_and_logs(tree: dict[str, bytes]) -
 def test_no_alertmanager_datasource_without_its_url() -> None:
     text = default_spec_text().replace("  alertmanager_url: http://alertmanager:9093\n", "")
     tree = build(load_text(text, "no-am.yaml")).tree
-    types = [d["type"] for d in yaml.safe_load(tree["grafana/provisioning/datasources/obsgen.yaml"])["datasources"]]
+    types = [
+        d["type"]
+        for d in yaml.safe_load(tree["grafana/provisioning/datasources/obsgen.yaml"])["datasources"]
+    ]
     assert "alertmanager" not in types and len(types) == 3
 
 
@@ -61,7 +76,9 @@ def test_configmaps_are_labelled_for_the_grafana_sidecar(tree: dict[str, bytes])
     items = _yaml(tree, "kubernetes/dashboards-configmap.yaml")["items"]
     assert len(items) == 3
     for item in items:
-        assert item["kind"] == "ConfigMap" and item["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert (
+            item["kind"] == "ConfigMap" and item["metadata"]["labels"]["grafana_dashboard"] == "1"
+        )
         ((name, text),) = item["data"].items()
         assert json.loads(text) == json.loads(tree[f"dashboards/{name}"])
 
@@ -70,7 +87,8 @@ def test_build_notes_and_counts_mention_dashboards(project: Any) -> None:
     result = build(project)
     assert result.counts["dashboards"] == 3
     assert result.counts["dashboard panels"] == sum(
-        len(json.loads(v)["panels"]) for k, v in result.tree.items() if k.startswith("dashboards/"))
+        len(json.loads(v)["panels"]) for k, v in result.tree.items() if k.startswith("dashboards/")
+    )
 
 
 def test_kubernetes_objects_carry_the_spec_labels() -> None:

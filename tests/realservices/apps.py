@@ -57,8 +57,10 @@ def otel_prometheus_app() -> FastAPI:
     from opentelemetry.sdk.resources import Resource
     from prometheus_client import make_asgi_app
 
-    provider = MeterProvider(resource=Resource.create({"service.name": "orders"}),
-                             metric_readers=[PrometheusMetricReader()])
+    provider = MeterProvider(
+        resource=Resource.create({"service.name": "orders"}),
+        metric_readers=[PrometheusMetricReader()],
+    )
     metrics.set_meter_provider(provider)
     app = FastAPI()
     _routes(app)

@@ -36,21 +36,28 @@ services:
       - {{name: availability, type: availability, objective: 99.9, period: 30d}}
       - {{name: latency, type: latency, objective: 99, threshold_seconds: 0.5, period: 30d}}
 """
-PRESETS = {"instrumentator": "prometheus-fastapi-instrumentator",
-           "otel-prometheus": "otel"}
-MODULES = {"instrumentator": "prometheus_fastapi_instrumentator",
-           "otel-prometheus": "opentelemetry.exporter.prometheus"}
+PRESETS = {"instrumentator": "prometheus-fastapi-instrumentator", "otel-prometheus": "otel"}
+MODULES = {
+    "instrumentator": "prometheus_fastapi_instrumentator",
+    "otel-prometheus": "opentelemetry.exporter.prometheus",
+}
 FAIL_EVERY = 4  # a quarter of POST /orders fail with 503: a 12.5% overall error ratio
 PAGE = "AvailabilityErrorBudgetBurnPageFast"
 
 
 def _traffic(base: str, stop: threading.Event) -> None:
     """User traffic with some 5xx, a 404 and probes, until ``stop`` (bounded by the test)."""
-    requests = [("POST", "/orders"), ("GET", "/items/7"), ("GET", "/no-such-page"),
-                ("GET", "/healthz")]
+    requests = [
+        ("POST", "/orders"),
+        ("GET", "/items/7"),
+        ("GET", "/no-such-page"),
+        ("GET", "/healthz"),
+    ]
     while not stop.is_set():
         for method, path in requests:
-            request = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
+            request = urllib.request.Request(
+                base + path, method=method, data=b"" if method == "POST" else None
+            )
             try:
                 urllib.request.urlopen(request, timeout=2).close()
             except OSError:
@@ -59,8 +66,9 @@ def _traffic(base: str, stop: threading.Event) -> None:
 
 
 @pytest.fixture(scope="module", params=list(PRESETS))
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[tuple[Path, PrometheusServer, dict[str, bytes]]]:
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, PrometheusServer, dict[str, bytes]]]:
     kind = request.param
     require_module(MODULES[kind], "test")
     workdir = tmp_path_factory.mktemp(kind)
@@ -75,10 +83,18 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     port = free_port()
     app = ["python3", "-m", "tests.realservices.apps", kind, str(port)]
     stop = threading.Event()
-    with running(app, workdir / "app.log", f"http://127.0.0.1:{port}/healthz",
-                 env={"FAIL_EVERY": str(FAIL_EVERY)}), \
-            prometheus(workdir / "prom", {"orders": f"127.0.0.1:{port}"}, rules) as prom:
-        thread = threading.Thread(target=_traffic, args=(f"http://127.0.0.1:{port}", stop), daemon=True)
+    with (
+        running(
+            app,
+            workdir / "app.log",
+            f"http://127.0.0.1:{port}/healthz",
+            env={"FAIL_EVERY": str(FAIL_EVERY)},
+        ),
+        prometheus(workdir / "prom", {"orders": f"127.0.0.1:{port}"}, rules) as prom,
+    ):
+        thread = threading.Thread(
+            target=_traffic, args=(f"http://127.0.0.1:{port}", stop), daemon=True
+        )
         thread.start()
         try:
             yield spec, prom, tree
@@ -88,9 +104,15 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def _recorded(tree: dict[str, bytes]) -> list[str]:
-    return sorted({rule["record"] for path, content in tree.items()
-                   if path.startswith("prometheus/rules/") and path.endswith(".recording.yaml")
-                   for group in yaml.safe_load(content)["groups"] for rule in group["rules"]})
+    return sorted(
+        {
+            rule["record"]
+            for path, content in tree.items()
+            if path.startswith("prometheus/rules/") and path.endswith(".recording.yaml")
+            for group in yaml.safe_load(content)["groups"]
+            for rule in group["rules"]
+        }
+    )
 
 
 def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -100,29 +122,46 @@ def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-unty
         time.sleep(1)
 
 
-def test_every_recording_rule_produces_series(live: tuple[Path, PrometheusServer, dict[str, bytes]]) -> None:
+def test_every_recording_rule_produces_series(
+    live: tuple[Path, PrometheusServer, dict[str, bytes]],
+) -> None:
     _, prom, tree = live
     records = _recorded(tree)
     assert records
-    _wait(lambda: all(prom.query(f'{r}{{service="orders"}}') for r in records), 60,
-          "every recording rule to produce series")
+    _wait(
+        lambda: all(prom.query(f'{r}{{service="orders"}}') for r in records),
+        60,
+        "every recording rule to produce series",
+    )
 
 
-def test_verify_finds_data_for_every_panel_and_rule(live: tuple[Path, PrometheusServer, dict[str, bytes]]) -> None:
+def test_verify_finds_data_for_every_panel_and_rule(
+    live: tuple[Path, PrometheusServer, dict[str, bytes]],
+) -> None:
     spec, prom, tree = live
-    _wait(lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)), 60,
-          "the recording rules")
-    result = CliRunner().invoke(main, ["verify", "-c", str(spec), "--prometheus", prom.url,
-                                       "--rate-interval", "1m", "--json"])
+    _wait(
+        lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)),
+        60,
+        "the recording rules",
+    )
+    result = CliRunner().invoke(
+        main,
+        ["verify", "-c", str(spec), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
+    )
     rows = json.loads(result.stdout)["results"]
-    failures = [(r["source"], r["item"], r["status"], r["detail"]) for r in rows
-                if r["status"] in ("no data", "error")]
+    failures = [
+        (r["source"], r["item"], r["status"], r["detail"])
+        for r in rows
+        if r["status"] in ("no data", "error")
+    ]
     assert not failures, failures
     assert result.exit_code == 0
     assert sum(r["status"] == "data" for r in rows) > 20, "most queries must have data"
 
 
-def test_the_sli_counts_user_traffic_only(live: tuple[Path, PrometheusServer, dict[str, bytes]]) -> None:
+def test_the_sli_counts_user_traffic_only(
+    live: tuple[Path, PrometheusServer, dict[str, bytes]],
+) -> None:
     _, prom, _ = live
     query = 'slo:sli_error:ratio_rate5m{service="orders", slo="availability"}'
     _wait(lambda: prom.query(query), 60, "the availability ratio")
@@ -132,41 +171,70 @@ def test_the_sli_counts_user_traffic_only(live: tuple[Path, PrometheusServer, di
     assert 0.5 * (1 / FAIL_EVERY / 3) < ratio < 1.5 * (1 / FAIL_EVERY / 3), ratio
 
 
-def test_a_burst_of_errors_fires_the_availability_page(live: tuple[Path, PrometheusServer, dict[str, bytes]]) -> None:
+def test_a_burst_of_errors_fires_the_availability_page(
+    live: tuple[Path, PrometheusServer, dict[str, bytes]],
+) -> None:
     _, prom, tree = live
-    rule = next(r for path, content in tree.items() if path.endswith(".alerts.yaml")
-                for g in yaml.safe_load(content)["groups"] for r in g["rules"] if r["alert"] == PAGE)
+    rule = next(
+        r
+        for path, content in tree.items()
+        if path.endswith(".alerts.yaml")
+        for g in yaml.safe_load(content)["groups"]
+        for r in g["rules"]
+        if r["alert"] == PAGE
+    )
     wait = parse_duration(rule.get("for", "0s"), allow_zero=True) + 60
-    _wait(lambda: prom.query(f'ALERTS{{alertname="{PAGE}", alertstate="firing", service="orders"}}'),
-          wait, f"{PAGE} to fire")
+    _wait(
+        lambda: prom.query(f'ALERTS{{alertname="{PAGE}", alertstate="firing", service="orders"}}'),
+        wait,
+        f"{PAGE} to fire",
+    )
 
 
 def test_a_discovered_spec_matches_the_instrumentation_and_finds_data(
-        live: tuple[Path, PrometheusServer, dict[str, bytes]], tmp_path: Path) -> None:
+    live: tuple[Path, PrometheusServer, dict[str, bytes]], tmp_path: Path
+) -> None:
     spec, prom, tree = live
-    _wait(lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)), 60,
-          "the recording rules")
+    _wait(
+        lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)),
+        60,
+        "the recording rules",
+    )
     runner = CliRunner()
     out = tmp_path / "discovered.yaml"
-    result = runner.invoke(main, ["init", "--from-prometheus", prom.url, "--selector", "job=orders",
-                                  "-o", str(out)])
+    result = runner.invoke(
+        main, ["init", "--from-prometheus", prom.url, "--selector", "job=orders", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     discovered = load_file(out).services[0]
     assert discovered.convention.name == load_file(spec).services[0].convention.name
     assert discovered.convention.buckets == load_file(spec).services[0].convention.buckets
     assert not discovered.pushed
-    result = runner.invoke(main, ["verify", "-c", str(out), "--prometheus", prom.url,
-                                  "--rate-interval", "1m", "--json"])
+    result = runner.invoke(
+        main,
+        ["verify", "-c", str(out), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
+    )
     rows = json.loads(result.stdout)["results"]
     assert not [r for r in rows if r["status"] in ("no data", "error")], result.output
     assert result.exit_code == 0
 
 
 def test_discovery_of_a_selector_without_request_metrics_is_a_clear_error(
-        live: tuple[Path, PrometheusServer, dict[str, bytes]], tmp_path: Path) -> None:
+    live: tuple[Path, PrometheusServer, dict[str, bytes]], tmp_path: Path
+) -> None:
     _, prom, _ = live
-    result = CliRunner().invoke(main, ["init", "--from-prometheus", prom.url, "--selector",
-                                       "job=nobody", "-o", str(tmp_path / "x.yaml")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "init",
+            "--from-prometheus",
+            prom.url,
+            "--selector",
+            "job=nobody",
+            "-o",
+            str(tmp_path / "x.yaml"),
+        ],
+    )
     assert result.exit_code == 2
     assert "none of the known request metrics" in result.output
     assert not (tmp_path / "x.yaml").exists()

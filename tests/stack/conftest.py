@@ -36,7 +36,6 @@ BUILD_OUTPUTS = (
 SERVICE = "profiles"  # the bundled spec's service; Prometheus selects it with job="profiles"
 
 
-
 def load_yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as f:
         return yaml.safe_load(f)

@@ -50,8 +50,12 @@ def mounts(service: dict[str, Any]) -> list[Mount]:
     for entry in service.get("volumes", []):
         if isinstance(entry, dict):
             result.append(
-                Mount(entry["type"], entry.get("source", ""), entry["target"],
-                      bool(entry.get("read_only", False)))
+                Mount(
+                    entry["type"],
+                    entry.get("source", ""),
+                    entry["target"],
+                    bool(entry.get("read_only", False)),
+                )
             )
             continue
         parts = str(entry).split(":")

@@ -53,8 +53,11 @@ def test_loki_accepts_native_otlp_logs(loki):
 def test_loki_keeps_every_path_on_its_data_volume(loki, compose):
     data = _data_mount(compose, "loki")
     filesystem = loki["common"]["storage"]["filesystem"]
-    paths = [loki["common"]["path_prefix"], *filesystem.values(),
-             loki["compactor"]["working_directory"]]
+    paths = [
+        loki["common"]["path_prefix"],
+        *filesystem.values(),
+        loki["compactor"]["working_directory"],
+    ]
     for path in paths:
         assert path == data or path.startswith(data + "/"), path
 

@@ -45,14 +45,17 @@ def test_memory_limiter_runs_first_in_every_pipeline(collector):
     ("pipeline", "service", "port_of"),
     [
         pytest.param(
-            "traces", "tempo",
+            "traces",
+            "tempo",
             lambda tempo, loki: listen_port(
                 tempo["distributor"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
             ),
             id="traces go to Tempo's OTLP gRPC receiver",
         ),
         pytest.param(
-            "logs", "loki", lambda tempo, loki: loki["server"]["http_listen_port"],
+            "logs",
+            "loki",
+            lambda tempo, loki: loki["server"]["http_listen_port"],
             id="logs go to Loki's HTTP port",
         ),
     ],

@@ -202,7 +202,8 @@ def test_compose_file_is_the_one_the_readme_documents():
 def test_each_config_names_the_image_version_it_was_checked_against(compose, service, config):
     tag = compose["services"][service]["image"].rpartition(":")[2]
     header = "".join(
-        line for line in config.read_text(encoding="utf-8").splitlines(keepends=True)[:12]
+        line
+        for line in config.read_text(encoding="utf-8").splitlines(keepends=True)[:12]
         if line.startswith("#")
     )
     assert tag in header, f"{config.name} does not say it was checked against {tag}"
@@ -211,7 +212,8 @@ def test_each_config_names_the_image_version_it_was_checked_against(compose, ser
 def test_everything_the_dockerfile_copies_survives_its_dockerignore():
     text = DEMO_DOCKERFILE.read_text(encoding="utf-8")
     sources = [
-        src for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.MULTILINE)
+        src
+        for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.MULTILINE)
         for src in line.split()[:-1]
     ]
     ignore = Path(f"{DEMO_DOCKERFILE}.dockerignore").read_text(encoding="utf-8").splitlines()

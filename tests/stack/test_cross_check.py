@@ -93,8 +93,10 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
     # Collector and demo service endpoints.
     for exporter_id, exporter in collector["exporters"].items():
         reference(f"collector exporter {exporter_id}", exporter["endpoint"])
-    reference("demo-service OTLP endpoint",
-              env_map(services["demo-service"])["OTEL_EXPORTER_OTLP_ENDPOINT"])
+    reference(
+        "demo-service OTLP endpoint",
+        env_map(services["demo-service"])["OTEL_EXPORTER_OTLP_ENDPOINT"],
+    )
 
     # Prometheus scrape targets, Alertmanager, Tempo's remote write.
     jobs: dict[str, list[str]] = {}
@@ -119,7 +121,9 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
         if label != "job" or [host_port(t)[0] for t in jobs.get(value, [])] != ["demo-service"]:
             problems.append(f"spec: {service} selects {label}={value!r}, no job scrapes the demo")
     for name in names:
-        missing = [k for k in DASHBOARD_KINDS if not (build / "dashboards" / f"{name}-{k}.json").exists()]
+        missing = [
+            k for k in DASHBOARD_KINDS if not (build / "dashboards" / f"{name}-{k}.json").exists()
+        ]
         if missing:
             problems.append(f"dashboards: {name} lacks {missing}")
         if [host_port(t)[0] for t in jobs.get(name, [])] != ["demo-service"]:
@@ -130,7 +134,8 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
     # Grafana datasources: fixed uids, urls on compose services, correlations between them.
     provisioning = build / "grafana" / "provisioning"
     datasources = [
-        ds for f in sorted((provisioning / "datasources").glob("*.y*ml"))
+        ds
+        for f in sorted((provisioning / "datasources").glob("*.y*ml"))
         for ds in (load_yaml(f) or {}).get("datasources", [])
     ]
     by_uid = {ds.get("uid"): ds for ds in datasources}
@@ -160,7 +165,8 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
     grafana_mounts = {m.source: m.target for m in mounts(services["grafana"])}
     dashboards_target = grafana_mounts.get("../build/dashboards")
     providers = [
-        p for f in sorted((provisioning / "dashboards").glob("*.y*ml"))
+        p
+        for f in sorted((provisioning / "dashboards").glob("*.y*ml"))
         for p in (load_yaml(f) or {}).get("providers", [])
     ]
     if [p["options"]["path"] for p in providers] != [dashboards_target]:
@@ -189,7 +195,9 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
 
     # Every job="..." a generated query selects is a job Prometheus scrapes.
     texts = [p.read_text(encoding="utf-8") for p in dashboards]
-    texts += [p.read_text(encoding="utf-8") for p in (build / "prometheus" / "rules").glob("*.y*ml")]
+    texts += [
+        p.read_text(encoding="utf-8") for p in (build / "prometheus" / "rules").glob("*.y*ml")
+    ]
     for text in texts:
         for job in set(re.findall(r'job\s*=\s*\\?"([^"\\$]+)\\?"', text)):
             if job not in jobs:
@@ -197,8 +205,9 @@ def cross_check(build: Path, compose, collector, prometheus, tempo, loki) -> lis
     return problems
 
 
-def test_the_stack_agrees_with_a_contract_shaped_build(contract_build, compose, collector,
-                                                        prometheus, tempo, loki):
+def test_the_stack_agrees_with_a_contract_shaped_build(
+    contract_build, compose, collector, prometheus, tempo, loki
+):
     assert cross_check(contract_build, compose, collector, prometheus, tempo, loki) == []
 
 
@@ -206,40 +215,51 @@ def test_the_stack_agrees_with_a_contract_shaped_build(contract_build, compose, 
     ("breakage", "expected"),
     [
         pytest.param(
-            lambda b: _edit_datasources(b, lambda ds: ds.update(url="http://loki:3101")
-                                        if ds["uid"] == "loki" else None),
-            "loki does not listen on 3101", id="datasource url on the wrong port",
+            lambda b: _edit_datasources(
+                b, lambda ds: ds.update(url="http://loki:3101") if ds["uid"] == "loki" else None
+            ),
+            "loki does not listen on 3101",
+            id="datasource url on the wrong port",
         ),
         pytest.param(
-            lambda b: _edit_datasources(b, lambda ds: ds.update(uid="Tempo")
-                                        if ds["uid"] == "tempo" else None),
-            "no uid 'tempo'", id="datasource uid renamed",
+            lambda b: _edit_datasources(
+                b, lambda ds: ds.update(uid="Tempo") if ds["uid"] == "tempo" else None
+            ),
+            "no uid 'tempo'",
+            id="datasource uid renamed",
         ),
         pytest.param(
             lambda b: (b / "dashboards" / f"{SERVICE}-debug.json").rename(
-                b / "dashboards" / "orders-debug.json"),
-            "no job 'orders'", id="dashboards for a service nothing scrapes",
+                b / "dashboards" / "orders-debug.json"
+            ),
+            "no job 'orders'",
+            id="dashboards for a service nothing scrapes",
         ),
         pytest.param(
             lambda b: next((b / "prometheus" / "rules").iterdir()).rename(
-                b / "prometheus" / "rules" / "alerts.yml"),
-            "does not load alerts.yml", id="a rule file Prometheus would skip",
+                b / "prometheus" / "rules" / "alerts.yml"
+            ),
+            "does not load alerts.yml",
+            id="a rule file Prometheus would skip",
         ),
         pytest.param(
             lambda b: _edit_dashboard(b, "${DS_PROMETHEUS}"),
-            "unresolved import placeholder", id="dashboard keeps an __inputs placeholder",
+            "unresolved import placeholder",
+            id="dashboard keeps an __inputs placeholder",
         ),
     ],
 )
-def test_the_cross_check_catches_disagreement(contract_build, compose, collector, prometheus,
-                                              tempo, loki, breakage, expected):
+def test_the_cross_check_catches_disagreement(
+    contract_build, compose, collector, prometheus, tempo, loki, breakage, expected
+):
     breakage(contract_build)
     problems = cross_check(contract_build, compose, collector, prometheus, tempo, loki)
     assert any(expected in p for p in problems), problems
 
 
-def test_the_stack_agrees_with_the_generated_build(generated_build, compose, collector,
-                                                    prometheus, tempo, loki):
+def test_the_stack_agrees_with_the_generated_build(
+    generated_build, compose, collector, prometheus, tempo, loki
+):
     require_outputs(generated_build, *BUILD_OUTPUTS)
     assert cross_check(generated_build, compose, collector, prometheus, tempo, loki) == []
 

@@ -27,7 +27,10 @@ def _promtool_check_config(config: Path) -> subprocess.CompletedProcess[str]:
     promtool = require_tool("promtool")
     return subprocess.run(
         [promtool, "check", "config", str(config)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -68,7 +71,11 @@ def test_promtool_accepts_the_config_with_the_generated_rules(tmp_path, generate
 def _amtool_check_config(config: Path) -> subprocess.CompletedProcess[str]:
     amtool = require_tool("amtool")
     return subprocess.run(
-        [amtool, "check-config", str(config)], capture_output=True, text=True, timeout=60, check=False
+        [amtool, "check-config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -90,5 +97,7 @@ def test_amtool_accepts_the_generated_alertmanager_config(generated_build):
 @pytest.mark.parametrize("tool", ["promtool", "amtool"])
 def test_the_checks_use_real_binaries(tool):
     path = require_tool(tool)
-    proc = subprocess.run([path, "--version"], check=False, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [path, "--version"], check=False, capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 0 and "version" in (proc.stdout + proc.stderr)

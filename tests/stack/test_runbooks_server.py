@@ -57,7 +57,9 @@ def served(compose, tmp_path: Path):
 
 
 def test_every_runbook_link_of_the_demo_alerts_opens_a_readable_page(served, compose) -> None:
-    spec_base = yaml.safe_load((REPO / "obsgen/specs/demo.yaml").read_text())["runbooks"]["base_url"]
+    spec_base = yaml.safe_load((REPO / "obsgen/specs/demo.yaml").read_text())["runbooks"][
+        "base_url"
+    ]
     port = compose["services"]["runbooks"]["ports"][0].rsplit(":", 1)[1]
     assert spec_base == f"http://127.0.0.1:{port}/"  # the spec points at the stack's service
     rules = yaml.safe_load((GOLDEN / "prometheus/rules/profiles.alerts.yaml").read_text())
@@ -65,7 +67,7 @@ def test_every_runbook_link_of_the_demo_alerts_opens_a_readable_page(served, com
     assert len(urls) > 10
     for url in urls:
         assert url.startswith(spec_base)
-        status, content_type, text = _get(served + url[len(spec_base):])
+        status, content_type, text = _get(served + url[len(spec_base) :])
         assert status == 200 and content_type.startswith("text/plain"), (url, content_type)
         assert "\n# " in text  # the markdown itself, not a download
 
