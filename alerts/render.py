@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from alerts import alertmanager, grafana_alerting, kubernetes
 from alerts.lint import lint_groups
 from alerts.promtool_tests import test_file, tests_path
@@ -28,11 +30,11 @@ def alert_groups(project: Project, service: Service) -> tuple[list[AlertGroup], 
     return groups, notes
 
 
-def render(project: Project) -> Output:
-    artifacts = []
+def render_stream(project: Project, notes: list[str], counts: dict[str, int]) -> Iterator[Artifact]:
+    """Every artifact, one service at a time, so a build never holds every service's files;
+    ``notes`` and ``counts`` are complete once the iterator is exhausted."""
     all_alerts = []
-    notes: list[str] = []
-    counts = {"recording rules": 0, "alerts": 0}
+    counts.update({"recording rules": 0, "alerts": 0})
     for service in project.services:
         recording = recording_groups(project, service)
         alert_rules, skipped = alert_groups(project, service)
@@ -47,32 +49,32 @@ def render(project: Project) -> Output:
                 problems = lint_groups(groups, path)
                 if problems:  # a generator bug, not a user error: fail the build loudly
                     raise ValueError("generated rules fail lint:\n" + "\n".join(problems))
-                artifacts.append(Artifact(path, {"groups": groups}))
+                yield Artifact(path, {"groups": groups})
                 rule_files.append(path)
         order = [g["name"] for g in recording + alerting]
         tests, uncovered = test_file(project, service, rule_files, order)
         notes += uncovered
         counts["promtool test cases"] = counts.get("promtool test cases", 0) + len(tests["tests"])
         if tests["tests"]:
-            artifacts.append(Artifact(tests_path(service.name), tests))
+            yield Artifact(tests_path(service.name), tests)
         if recording or alerting:
-            artifacts.append(
-                Artifact(
-                    kubernetes.path(service),
-                    kubernetes.prometheus_rule(project, service, recording + alerting),
-                )
+            yield Artifact(
+                kubernetes.path(service),
+                kubernetes.prometheus_rule(project, service, recording + alerting),
             )
         if alert_rules:
-            artifacts.append(
-                Artifact(
-                    grafana_alerting.path(service),
-                    grafana_alerting.provisioning(project, service, alert_rules),
-                    comment=grafana_alerting.comment(service),
-                )
+            yield Artifact(
+                grafana_alerting.path(service),
+                grafana_alerting.provisioning(project, service, alert_rules),
+                comment=grafana_alerting.comment(service),
             )
         all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
-    artifacts += runbooks(project, all_alerts)
-    artifacts.append(
-        Artifact(alertmanager.PATH, alertmanager.alertmanager_config(project, SYMPTOMS))
-    )
-    return Output(artifacts=tuple(artifacts), notes=tuple(notes), counts=counts)
+    yield from runbooks(project, all_alerts)
+    yield Artifact(alertmanager.PATH, alertmanager.alertmanager_config(project, SYMPTOMS))
+
+
+def render(project: Project) -> Output:
+    notes: list[str] = []
+    counts: dict[str, int] = {}
+    artifacts = tuple(render_stream(project, notes, counts))
+    return Output(artifacts=artifacts, notes=tuple(notes), counts=counts)

@@ -4,7 +4,7 @@ Each size runs the real CLI in a fresh subprocess (imports included, as a user s
 peak RSS comes straight from that child's rusage. Sizes are interleaved over several rounds
 and medians reported; the slope is a least-squares fit of time (and memory) against services.
 
-    python -m bench.build_scaling            # README figures: 1, 10, 100, 500 services, 3 rounds
+    python -m bench.build_scaling            # README figures: 1, 10, 100, 500, 1000 services, 3 rounds
     python -m bench.build_scaling --quick    # smoke run: 1 and 10 services, 1 round
 """
 
@@ -60,8 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: seconds, not figures")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--sizes", default=None, help="comma-separated (default 1,10,100,500,1000)")
     args = parser.parse_args(argv)
-    sizes = [1, 10] if args.quick else [1, 10, 100, 500]
+    sizes = (
+        [int(n) for n in args.sizes.split(",")]
+        if args.sizes
+        else ([1, 10] if args.quick else [1, 10, 100, 500, 1000])
+    )
     rounds = args.rounds or (1 if args.quick else 3)
     walls: dict[int, list[float]] = {n: [] for n in sizes}
     mems: dict[int, list[float]] = {n: [] for n in sizes}
@@ -105,6 +110,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     if 100 in walls:
         print(f"ratio: 100-service build / 5 s target = {median(walls[100]) / 5:.2f} (target < 1)")
+    if 1000 in walls:
+        print(
+            f"ratio: 1000-service build / 20 s target = {median(walls[1000]) / 20:.2f} (target < 1)"
+        )
+        print(
+            f"ratio: 1000-service peak RSS / 500 MiB target = {median(mems[1000]) / 500:.2f} "
+            "(target < 1)"
+        )
 
 
 if __name__ == "__main__":

@@ -8,13 +8,13 @@ provisioning files that wire metrics, logs and traces to each other.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dashboards import debug, executive, oncall
 from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR
 from obsgen import conventions as names
-from obsgen.artifacts import Artifact, Output, to_json
+from obsgen.artifacts import Artifact, Output, to_json, to_yaml, yaml_list_item
 from obsgen.model import Project, Service
 from obsgen.queries.logs import TRACE_ID_FIELD
 
@@ -190,6 +190,15 @@ def provider() -> dict[str, Any]:
 def configmaps(project: Project, rendered: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     """One ConfigMap per dashboard, labelled for the Grafana sidecar (``grafana_dashboard``)
     and with the spec's kubernetes.labels."""
+    items = [
+        configmap_item(project, service, kind, to_json(data))
+        for (service, kind), data in rendered.items()
+    ]
+    return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+def configmap_item(project: Project, service: str, kind: str, text: str) -> dict[str, Any]:
+    """The ConfigMap of one dashboard (``text``: its JSON), for the Grafana sidecar."""
     labels = dict(
         sorted(
             {
@@ -199,36 +208,51 @@ def configmaps(project: Project, rendered: dict[tuple[str, str], dict[str, Any]]
             }.items()
         )
     )
-    items = [
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {
-                "name": f"obsgen-dashboard-{service}-{kind}",
-                "labels": labels,
-                "annotations": {"grafana_folder": FOLDER},
-            },
-            "data": {file_name(service, kind): to_json(data)},
-        }
-        for (service, kind), data in rendered.items()
-    ]
-    return {"apiVersion": "v1", "kind": "List", "items": items}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"obsgen-dashboard-{service}-{kind}",
+            "labels": labels,
+            "annotations": {"grafana_folder": FOLDER},
+        },
+        "data": {file_name(service, kind): text},
+    }
+
+
+def render_stream(project: Project, notes: list[str], counts: dict[str, int]) -> Iterator[Artifact]:
+    """Every artifact, one service at a time: a build of many services never holds all their
+    dashboards. ``notes`` and ``counts`` are complete once the iterator is exhausted.
+
+    The ConfigMap list is one file; it is started first and each dashboard's item appended as
+    it is rendered (the same bytes as ``configmaps`` dumped whole).
+    """
+    counts.update({"dashboards": 0, "dashboard panels": 0})
+    seen: dict[str, None] = {}
+    yield Artifact(f"{PROVISIONING_DIR}/dashboards/obsgen.yaml", provider())
+    yield Artifact(f"{PROVISIONING_DIR}/datasources/obsgen.yaml", datasources(project))
+    if not project.services:
+        yield Artifact(CONFIGMAP_PATH, configmaps(project, {}))
+        return
+    yield Artifact(CONFIGMAP_PATH, to_yaml({"apiVersion": "v1", "kind": "List"}) + "items:\n")
+    for service in project.services:
+        for kind, builder in BUILDERS.items():
+            rendered = builder(project, service)
+            data = rendered["dashboard"]
+            seen.update(dict.fromkeys(rendered["notes"]))
+            counts["dashboards"] += 1
+            counts["dashboard panels"] += len(data["panels"])
+            name = file_name(service.name, kind)
+            text = to_json(data)  # encoded once: the file and its ConfigMap carry the same JSON
+            yield Artifact(f"{DASHBOARDS_DIR}/{name}", text)
+            yield Artifact(f"{IMPORT_DIR}/{name}", import_variant(data))
+            item = configmap_item(project, service.name, kind, text)
+            yield Artifact(CONFIGMAP_PATH, yaml_list_item(item), part=True)
+    notes.extend(seen)
 
 
 def render(project: Project) -> Output:
-    rendered, notes = dashboards(project)
-    artifacts = []
-    for (service, kind), data in rendered.items():
-        artifacts.append(Artifact(f"{DASHBOARDS_DIR}/{file_name(service, kind)}", data))
-        artifacts.append(Artifact(f"{IMPORT_DIR}/{file_name(service, kind)}", import_variant(data)))
-    artifacts += [
-        Artifact(f"{PROVISIONING_DIR}/dashboards/obsgen.yaml", provider()),
-        Artifact(f"{PROVISIONING_DIR}/datasources/obsgen.yaml", datasources(project)),
-        Artifact(CONFIGMAP_PATH, configmaps(project, rendered)),
-    ]
-    panels = sum(len(d["panels"]) for d in rendered.values())
-    return Output(
-        artifacts=tuple(artifacts),
-        notes=tuple(dict.fromkeys(notes)),
-        counts={"dashboards": len(rendered), "dashboard panels": panels},
-    )
+    notes: list[str] = []
+    counts: dict[str, int] = {}
+    artifacts = tuple(render_stream(project, notes, counts))
+    return Output(artifacts=artifacts, notes=tuple(notes), counts=counts)

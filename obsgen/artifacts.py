@@ -7,7 +7,7 @@ so every file gets the same header, key order and formatting.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -28,6 +28,13 @@ class Artifact:
     path: str
     data: Any
     comment: str = ""
+    part: bool = False  # ``data`` is text appended to the file an earlier artifact started
+
+
+def yaml_list_item(item: Any) -> str:
+    """One item of a top-level YAML list, as ``to_yaml`` writes it inside the whole list: a
+    long list (the dashboards ConfigMap) is written item by item, byte-identical."""
+    return to_yaml([item])
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,8 @@ def serialize(artifact: Artifact, source: str) -> bytes:
     suffix = PurePosixPath(artifact.path).suffix
     if artifact.comment and suffix not in (".yaml", ".yml"):
         raise ValueError(f"{artifact.path}: only YAML files carry a comment")
-    if suffix == ".json":
-        text = to_json(artifact.data)
+    if suffix == ".json":  # str: already ``to_json`` text (a dashboard the ConfigMap embeds too)
+        text = artifact.data if isinstance(artifact.data, str) else to_json(artifact.data)
     elif suffix in (".yaml", ".yml"):
         body = artifact.data if isinstance(artifact.data, str) else to_yaml(artifact.data)
         comment = "".join(f"# {line}".rstrip() + "\n" for line in artifact.comment.splitlines())
@@ -95,14 +102,28 @@ def serialize(artifact: Artifact, source: str) -> bytes:
     return text.encode("utf-8")
 
 
-def render_tree(artifacts: Iterable[Artifact], source: str) -> dict[str, bytes]:
-    """All files in memory, sorted by path; duplicate paths are a renderer bug."""
-    tree: dict[str, bytes] = {}
+def iter_files(artifacts: Iterable[Artifact], source: str) -> Iterator[tuple[str, bytes, bool]]:
+    """(path, bytes, appended) one artifact at a time, so a build never holds every file;
+    ``appended`` bytes continue the file of that path. Duplicate paths are a renderer bug."""
+    seen: set[str] = set()
     for artifact in artifacts:
         path = PurePosixPath(artifact.path)
         if path.is_absolute() or ".." in path.parts:
             raise ValueError(f"artifact path escapes the output directory: {artifact.path}")
-        if artifact.path in tree:
+        if artifact.part:
+            if artifact.path not in seen:
+                raise ValueError(f"{artifact.path}: a part before the file's start")
+            yield artifact.path, str(artifact.data).encode("utf-8"), True
+            continue
+        if artifact.path in seen:
             raise ValueError(f"two renderers wrote {artifact.path}")
-        tree[artifact.path] = serialize(artifact, source)
+        seen.add(artifact.path)
+        yield artifact.path, serialize(artifact, source), False
+
+
+def render_tree(artifacts: Iterable[Artifact], source: str) -> dict[str, bytes]:
+    """All files in memory, sorted by path (what `verify` and the tests read)."""
+    tree: dict[str, bytes] = {}
+    for path, content, appended in iter_files(artifacts, source):
+        tree[path] = tree[path] + content if appended else content
     return dict(sorted(tree.items()))

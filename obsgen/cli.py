@@ -198,14 +198,13 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     DIR is only replaced when obsgen wrote it: a file its manifest (DIR/.obsgen) does not list
     makes build refuse, naming the file, unless --force is given.
     """
-    from obsgen.build import build as run_build
-    from obsgen.build import summary
-    from obsgen.writer import diff_tree, write_tree
+    from obsgen.build import stream, summary
+    from obsgen.writer import diff_files, write_files
 
     project = _load(spec)
-    result = run_build(project)
+    result = stream(project)
     if check:
-        differences = diff_tree(result.tree, out_dir)
+        differences = diff_files(result.files, out_dir)
         if differences:
             click.echo(
                 f"{out_dir}/ is out of date with {project.source} "
@@ -216,9 +215,9 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
             sys.exit(1)
         click.echo(f"{out_dir}/ is up to date with {project.source}")
         return
-    write_tree(result.tree, out_dir, force=force)
+    paths = write_files(result.files, out_dir, force=force)
     click.echo(f"spec: {project.source}")
-    click.echo(summary(result, str(out_dir)))
+    click.echo(summary(result, paths, str(out_dir)))
 
 
 @main.command()

@@ -128,3 +128,17 @@ def test_derived_outputs_re_encode_the_primary_ones(
             for g in rules[1]
             for r in g["rules"]
         ]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_streamed_build_writes_the_bytes_of_the_in_memory_tree(name: str) -> None:
+    from obsgen.build import stream
+
+    project = load_file(SPECS[name])
+    streamed: dict[str, bytes] = {}
+    result = stream(project)
+    for path, content, appended in result.files:
+        streamed[path] = streamed[path] + content if appended else content
+    in_memory = build(project)
+    assert dict(sorted(streamed.items())) == in_memory.tree
+    assert (tuple(result.notes), result.counts) == (in_memory.notes, in_memory.counts)

@@ -199,3 +199,40 @@ def test_a_writer_killed_at_random_moments_leaves_the_old_or_the_new_tree(
     write_tree(trees[1], out)
     assert read_tree(out) == trees[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
+def test_streamed_files_are_written_one_by_one_with_parts_appended_in_order(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    files = iter(
+        [
+            ("list.yaml", b"items:\n", False),
+            ("a/one.json", b"1", False),
+            ("list.yaml", b"- 1\n", True),
+            ("list.yaml", b"- 2\n", True),
+        ]
+    )
+    assert writer.write_files(files, out) == ["a/one.json", "list.yaml"]
+    assert read_tree(out) == {"a/one.json": b"1", "list.yaml": b"items:\n- 1\n- 2\n"}
+    assert json.loads((out / MARKER).read_text())["files"] == ["a/one.json", "list.yaml"]
+
+
+def test_a_streamed_build_refuses_a_foreign_file_before_the_swap(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree({"keep.yaml": b"old"}, out)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ObsgenError, match="notes.txt"):
+        writer.write_files(iter([("new.yaml", b"new", False)]), out)
+    assert read_tree(out) == {"keep.yaml": b"old", "notes.txt": b"mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"], "no staging leftovers"
+
+
+def test_a_streamed_check_reports_what_the_in_memory_diff_reports(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree({"same.yaml": b"s", "changed.yaml": b"old", "extra.yaml": b"e"}, out)
+    tree = {"same.yaml": b"s", "changed.yaml": b"new", "missing.yaml": b"m"}
+    streamed = writer.diff_files(((p, c, False) for p, c in tree.items()), out)
+    assert (
+        streamed
+        == diff_tree(tree, out)
+        == ["changed  changed.yaml", "extra    extra.yaml", "missing  missing.yaml"]
+    )
