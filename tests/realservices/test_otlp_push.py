@@ -23,7 +23,7 @@ from obsgen.cli import main
 from obsgen.spec import load_file
 from tests.conftest import require_tool
 from tests.harness.processes import PrometheusServer, free_port, prometheus, running
-from tests.realservices.test_real_services import FAIL_EVERY, PAGE, _recorded, _traffic, _wait
+from tests.realservices.test_real_services import FAIL_EVERY, PAGE, _all_recorded, _traffic, _wait
 
 SPEC = """\
 apiVersion: obsgen/v1
@@ -134,7 +134,7 @@ def test_pushed_series_carry_the_job_and_target_info_prometheus_gives_otlp(pushe
 def test_the_rules_for_pushed_metrics_find_data(pushed) -> None:  # type: ignore[no-untyped-def]
     spec, prom, tree = pushed
     _wait(
-        lambda: all(prom.query(f'{r}{{service="orders"}}') for r in _recorded(tree)),
+        lambda: _all_recorded(prom, tree),
         90,
         "every recording rule to produce series",
     )
