@@ -110,27 +110,25 @@ def _read_kubernetes_labels(node: Node | None) -> dict[str, str]:
     if node is None:
         return {}
     node.check_keys(("labels",))
-    labels = node.child("labels")
-    if labels is None:
-        return {}
-    found: dict[str, str] = {}
-    for key in labels.data:
-        value = labels.get(key, str, check=checks.kubernetes_label_value)
-        if problem := checks.kubernetes_label_name(key):
-            labels.error(key, problem)
-        elif value is not None:
-            found[key] = value
-    return found
+    return _read_label_map(
+        node.child("labels"), checks.kubernetes_label_name, checks.kubernetes_label_value
+    )
 
 
 def _read_labels(root: Node) -> dict[str, str]:
-    node = root.child("labels")
+    return _read_label_map(root.child("labels"), checks.user_label_name, checks.label_value)
+
+
+def _read_label_map(
+    node: Node | None, name_check: checks.Check, value_check: checks.Check
+) -> dict[str, str]:
+    """A ``{name: value}`` mapping of labels, each name and value checked by where it lands."""
     if node is None:
         return {}
     labels: dict[str, str] = {}
     for key in node.data:
-        value = node.get(key, str, check=checks.label_value)
-        if problem := checks.user_label_name(key):
+        value = node.get(key, str, check=value_check)
+        if problem := name_check(key):
             node.error(key, problem)
         elif value is not None:
             labels[key] = value

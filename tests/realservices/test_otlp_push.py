@@ -7,7 +7,6 @@ liveness comes from `target_info` (there is no `up`), and a burst of 5xx fires t
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 import time
@@ -16,14 +15,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from obsgen.build import build
-from obsgen.cli import main
 from obsgen.spec import load_file
 from tests.conftest import require_tool
 from tests.harness.processes import PrometheusServer, free_port, prometheus, running
-from tests.realservices.test_real_services import FAIL_EVERY, PAGE, _all_recorded, _traffic, _wait
+from tests.realservices.test_real_services import (
+    FAIL_EVERY,
+    PAGE,
+    _all_recorded,
+    _traffic,
+    _wait,
+    verified,
+)
 
 SPEC = """\
 apiVersion: obsgen/v1
@@ -138,13 +142,7 @@ def test_the_rules_for_pushed_metrics_find_data(pushed) -> None:  # type: ignore
         90,
         "every recording rule to produce series",
     )
-    result = CliRunner().invoke(
-        main,
-        ["verify", "-c", str(spec), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
-    )
-    rows = json.loads(result.stdout)["results"]
-    assert not [r for r in rows if r["status"] in ("no data", "error")], result.stdout
-    names = {r["item"] for r in rows}
+    names = {r["item"] for r in verified(spec, prom)}
     assert "TargetMissing" in names and "TargetDown" not in names
 
 

@@ -124,6 +124,24 @@ def _all_recorded(prom: PrometheusServer, tree: dict[str, bytes]) -> bool:
     return all(prom.query(selector) for selector in _recorded(tree))
 
 
+def verified(spec: Path, prom: PrometheusServer) -> list[dict[str, str]]:
+    """`obsgen verify` of ``spec`` against ``prom``: its rows, after asserting that none is
+    "no data" or "error" and that the command exits 0."""
+    result = CliRunner().invoke(
+        main,
+        ["verify", "-c", str(spec), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
+    )
+    rows: list[dict[str, str]] = json.loads(result.stdout)["results"]
+    failures = [
+        (r["source"], r["item"], r["status"], r["detail"])
+        for r in rows
+        if r["status"] in ("no data", "error")
+    ]
+    assert not failures, failures
+    assert result.exit_code == 0
+    return rows
+
+
 def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -153,18 +171,7 @@ def test_verify_finds_data_for_every_panel_and_rule(
         60,
         "the recording rules",
     )
-    result = CliRunner().invoke(
-        main,
-        ["verify", "-c", str(spec), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
-    )
-    rows = json.loads(result.stdout)["results"]
-    failures = [
-        (r["source"], r["item"], r["status"], r["detail"])
-        for r in rows
-        if r["status"] in ("no data", "error")
-    ]
-    assert not failures, failures
-    assert result.exit_code == 0
+    rows = verified(spec, prom)
     assert sum(r["status"] == "data" for r in rows) > 20, "most queries must have data"
 
 
@@ -219,13 +226,7 @@ def test_a_discovered_spec_matches_the_instrumentation_and_finds_data(
     assert discovered.convention.name == load_file(spec).services[0].convention.name
     assert discovered.convention.buckets == load_file(spec).services[0].convention.buckets
     assert not discovered.pushed
-    result = runner.invoke(
-        main,
-        ["verify", "-c", str(out), "--prometheus", prom.url, "--rate-interval", "1m", "--json"],
-    )
-    rows = json.loads(result.stdout)["results"]
-    assert not [r for r in rows if r["status"] in ("no data", "error")], result.output
-    assert result.exit_code == 0
+    verified(out, prom)
 
 
 def test_discovery_of_a_selector_without_request_metrics_is_a_clear_error(
