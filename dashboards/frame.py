@@ -7,10 +7,10 @@ what Grafana itself would save.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from grafanalib.core import Annotations, Dashboard, DashboardLink, Panel, Template, Templating, Time
 
 from dashboards.ids import KIND_TITLES, dashboard_uid
@@ -162,18 +162,20 @@ def build(
     return to_json(dash)
 
 
-class GrafanalibEncoder(json.JSONEncoder):
-    """JSON of grafanalib objects through their public ``to_json_data`` (grafanalib's own
+def _grafanalib_data(value: Any) -> Any:
+    """A grafanalib object's JSON data through its public ``to_json_data`` (grafanalib's own
     encoder lives in a private module)."""
-
-    def default(self, o: Any) -> Any:
-        to_json_data = getattr(o, "to_json_data", None)
-        return to_json_data() if callable(to_json_data) else super().default(o)
+    to_json_data = getattr(value, "to_json_data", None)
+    if not callable(to_json_data):
+        raise TypeError(f"not JSON data: {type(value).__name__}")
+    return to_json_data()
 
 
 def to_json(dash: Dashboard) -> dict[str, Any]:
     """grafanalib's JSON with its harmful defaults and legacy keys removed."""
-    data: dict[str, Any] = json.loads(json.dumps(dash.to_json_data(), cls=GrafanalibEncoder))
+    data: dict[str, Any] = orjson.loads(
+        orjson.dumps(dash, default=_grafanalib_data, option=orjson.OPT_NON_STR_KEYS)
+    )
     for key in _LEGACY_DASHBOARD_KEYS | {"__inputs"}:
         data.pop(key, None)
     data["fiscalYearStartMonth"] = 0

@@ -7,14 +7,13 @@ provisioning files that wire metrics, logs and traces to each other.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from dashboards import debug, executive, oncall
 from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR
 from obsgen import conventions as names
-from obsgen.artifacts import Artifact, Output, to_json, to_yaml, yaml_list_item
+from obsgen.artifacts import Artifact, Output, copy_data, to_json, to_yaml, yaml_list_item
 from obsgen.model import Project, Service
 from obsgen.queries.logs import TRACE_ID_FIELD
 
@@ -57,7 +56,7 @@ def dashboards(project: Project) -> tuple[dict[tuple[str, str], dict[str, Any]],
 
 def import_variant(dashboard: dict[str, Any]) -> dict[str, Any]:
     """The same dashboard for Grafana's import UI: it asks for each datasource via ``__inputs``."""
-    data = copy.deepcopy(dashboard)
+    data: dict[str, Any] = copy_data(dashboard)
     data["__inputs"] = [
         {
             "name": name,

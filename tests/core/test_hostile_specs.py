@@ -328,6 +328,12 @@ REJECTED = [
         "",
         "nested deeper than",
     ),
+    (
+        "100000 nested brackets (libyaml composes recursively: the bound must come first)",
+        edit("  env: demo", "  env: " + "[" * 100_000 + "]" * 100_000),
+        "",
+        "nested deeper than",
+    ),
     ("a spec over the size limit", DEMO + "#" * (5 * 1024 * 1024), "", "larger than 4 MB"),
 ]
 

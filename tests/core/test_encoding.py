@@ -1,0 +1,78 @@
+"""The fast encoders write exactly what the standard ones would: `obsgen build`'s bytes do not
+depend on which library encoded them (orjson for JSON, a direct node tree for YAML)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from obsgen.artifacts import _Dumper, copy_data, to_json, to_yaml
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
+    ["", "1e5", "0.00001", "true", "null", "~", "- x", "a: b", "x\ny\n", " lead", "trail ", "#"]
+)
+FLOATS = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [1e-9, 2.5e-5, 1e-5, 1e-4, 1e16, 1e22, -1e-7, 0.0, -0.0, 5e-324, 1.7976931348623157e308]
+)
+SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | FLOATS | TEXT
+DATA = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def standard_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def standard_yaml(data: Any) -> str:
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1000,
+    )
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(DATA)
+def test_json_is_byte_identical_to_the_standard_encoder(data: Any) -> None:
+    assert to_json(data) == standard_json(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(DATA)
+def test_yaml_is_byte_identical_to_pyyaml_representer(data: Any) -> None:
+    assert to_yaml(data) == standard_yaml(data)
+
+
+def test_floats_python_writes_with_an_exponent_keep_that_spelling() -> None:
+    data = {"le": 1e-9, "big": 1e16, "small": 2.5e-5, "list": [1e-5, "1e-5"], "x": 0.0001}
+    text = to_json(data)
+    assert '"le": 1e-09' in text and '"big": 1e+16' in text and '"small": 2.5e-05' in text
+    assert text == standard_json(data)
+
+
+def test_values_outside_json_take_the_standard_path() -> None:
+    assert to_json({1: 2}) == standard_json({1: 2})
+    assert to_json({"big": 10**30}) == standard_json({"big": 10**30})
+    assert to_yaml({"nan": math.nan, "inf": -math.inf}) == standard_yaml(
+        {"nan": math.nan, "inf": -math.inf}
+    )
+
+
+def test_copy_data_is_deep() -> None:
+    original = {"a": [{"b": 1.5}], "c": None}
+    copied = copy_data(original)
+    assert copied == original
+    copied["a"][0]["b"] = 2
+    assert original["a"][0]["b"] == 1.5
