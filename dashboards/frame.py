@@ -39,6 +39,15 @@ _LEGACY_PANEL_KEYS = {
     "color",
 }
 _LEGACY_TEMPLATE_KEYS = {"useTags", "tagsQuery", "tagValuesQuery", "auto", "auto_min", "auto_count"}
+# Options that Grafana's panel schemas require, each at its schema default (what Grafana's own
+# save writes), which grafanalib leaves out. tests/dashboards/test_grafana_schema.py decodes
+# every dashboard with the schema types of grafana-foundation-sdk, which insist on them.
+_REQUIRED_OPTIONS: dict[str, dict[str, Any]] = {
+    "stat": {"showPercentChange": False, "percentChangeColorMode": "standard", "wideLayout": True},
+    "table": {"frameIndex": 0},
+    "logs": {"showLogContextToggle": False},
+}
+_REQUIRED_CUSTOM: dict[str, dict[str, Any]] = {"table": {"inspect": False}}
 
 
 def datasource_variable(name: str, plugin: str, label: str, uid: str) -> Template:
@@ -181,6 +190,8 @@ def to_json(dash: Dashboard) -> dict[str, Any]:
     data["fiscalYearStartMonth"] = 0
     data["liveNow"] = False
     data["weekStart"] = ""
+    # Gone from Grafana's dashboard schema (the time picker ignores it).
+    data.get("timepicker", {}).pop("time_options", None)
     for panel in data["panels"]:
         for key in _LEGACY_PANEL_KEYS:
             panel.pop(key, None)
@@ -188,15 +199,41 @@ def to_json(dash: Dashboard) -> dict[str, Any]:
             del panel["maxDataPoints"]
         if panel.get("type") == "table" and not panel["options"].get("sortBy"):
             panel["options"].pop("sortBy", None)
+        _add_required_options(panel)
     for variable in data["templating"]["list"]:
         for key in _LEGACY_TEMPLATE_KEYS:
             variable.pop(key, None)
-        if variable.get("current", {}).get("value") == ALL:
+        current = variable.get("current")
+        if current is not None:
+            current.pop("tags", None)  # not in the schema's VariableOption
+        if current == {} and variable.get("includeAll"):
+            # grafanalib finds no option equal to the default "$__all" of a custom variable
+            # and leaves the selection empty, which the schema rejects (text, value required).
+            current = {"value": ALL}
+        if current == {}:
+            del variable["current"]  # Grafana selects the first option
+        elif current is not None and current.get("value") == ALL:
             variable["current"] = {"selected": True, "text": ["All"], "value": [ALL]}
         if variable["type"] == "datasource":
             variable.pop("datasource", None)
     cleaned: dict[str, Any] = _drop_nulls(data)
     return cleaned
+
+
+def _add_required_options(panel: dict[str, Any]) -> None:
+    """Fill in the options Grafana's schema for the panel's type requires, at their defaults."""
+    kind = panel.get("type", "")
+    for key, value in _REQUIRED_OPTIONS.get(kind, {}).items():
+        panel["options"].setdefault(key, value)
+    custom = _REQUIRED_CUSTOM.get(kind)
+    if custom:
+        defaults = panel.setdefault("fieldConfig", {}).setdefault("defaults", {})
+        for key, value in custom.items():
+            defaults.setdefault("custom", {}).setdefault(key, value)
+    legend = panel.get("options", {}).get("legend")
+    if kind == "timeseries" and legend is not None:
+        # Grafana's own migration of a legend without it: shown unless its mode is "hidden".
+        legend.setdefault("showLegend", legend.get("displayMode") != "hidden")
 
 
 def _drop_nulls(value: Any) -> Any:

@@ -88,6 +88,7 @@ class TempoTarget:
             "refId": self.refId,
             "limit": self.limit,
             "tableType": "traces",
+            "filters": [],  # required by Grafana's Tempo query schema (the search builder's)
         }
 
 
@@ -133,6 +134,7 @@ class HeatmapPanel(Panel):  # type: ignore[misc]  # grafanalib ships no type hin
                         "rowsFrame": {"layout": "auto"},
                         "tooltip": {"mode": "single", "yHistogram": True},
                         "legend": {"show": True},
+                        "showValue": "auto",  # required by Grafana's heatmap schema
                     },
                 }
             )

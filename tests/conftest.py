@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -22,7 +23,10 @@ NATIVE_TOOLS = {
     "tempo": "tempo",
     "grafana": "grafana",
     "sloth": "sloth",
+    "grafana-schema-check": "grafana-schema-check",
 }
+# Components built from this repository's own sources (tools/<name>), not a pinned release.
+REPO_TOOLS = {"grafana-schema-check": REPO / "tools" / "grafana-schema-check"}
 
 
 def native_versions() -> dict[str, str]:
@@ -35,12 +39,28 @@ def native_versions() -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def native_version(component: str) -> str:
+    """The version in ``component``'s cache directory name, as stack/native/build computes it.
+
+    A tool built from this repository adds a hash of its sources (the first 12 hex digits of
+    the sha256 of go.mod, go.sum and its *.go files in name order), so an edited tool is rebuilt
+    rather than found stale.
+    """
+    version = native_versions()[f"{component.upper().replace('-', '_')}_VERSION"]
+    source = REPO_TOOLS.get(component)
+    if source is None:
+        return version
+    names = ["go.mod", "go.sum", *sorted(path.name for path in source.glob("*.go"))]
+    digest = hashlib.sha256(b"".join((source / name).read_bytes() for name in names))
+    return f"{version}-{digest.hexdigest()[:12]}"
+
+
 def native_home(component: str) -> Path:
     """Where stack/native/build puts ``component``: <cache>/<component>-<version>/."""
     cache = Path(
         os.environ.get("OBSGEN_STACK_CACHE") or Path.home() / ".cache" / "obsgen" / "stack"
     )
-    return cache / f"{component}-{native_versions()[f'{component.upper()}_VERSION']}"
+    return cache / f"{component}-{native_version(component)}"
 
 
 def native_tool(name: str) -> Path | None:
