@@ -18,9 +18,8 @@ NATIVE_TOOLS = {
     "alertmanager": "alertmanager",
     "amtool": "alertmanager",
     "otelcol": "otelcol",
-    "loki": "loki",
-    "tempo": "tempo",
-    "grafana": "grafana",
+    "victoria-logs": "victorialogs",
+    "jaeger": "jaeger",
     "sloth": "sloth",
 }
 
