@@ -19,9 +19,8 @@ NATIVE_TOOLS = {
     "alertmanager": "alertmanager",
     "amtool": "alertmanager",
     "otelcol": "otelcol",
-    "loki": "loki",
-    "tempo": "tempo",
-    "grafana": "grafana",
+    "victoria-logs": "victorialogs",
+    "jaeger": "jaeger",
     "sloth": "sloth",
     "grafana-schema-check": "grafana-schema-check",
 }
