@@ -165,19 +165,35 @@ def episodes(minutes: set[float]) -> list[tuple[float, float]]:
 Episode = tuple[float, float]
 
 
-def paired(
-    raw: list[Episode], recorded: list[Episode]
-) -> tuple[list[tuple[Episode, Episode]], int]:
-    """Episodes of both forms that overlap (within 10 minutes), and how many have no partner."""
-    left, pairs = list(recorded), []
-    for episode in raw:
-        match = next(
-            (e for e in left if e[0] <= episode[1] + 600 and e[1] >= episode[0] - 600), None
+@dataclass
+class Incident:
+    """Firing episodes of both forms that overlap (within 10 minutes): one incident's alert."""
+
+    raw: list[Episode]
+    recorded: list[Episode]
+
+    def shifts(self) -> tuple[float, float] | None:
+        """Minutes the recorded form starts and stops later than the raw one (both fired)."""
+        if not self.raw or not self.recorded:
+            return None
+        return (
+            (self.recorded[0][0] - self.raw[0][0]) / 60,
+            (self.recorded[-1][1] - self.raw[-1][1]) / 60,
         )
-        if match is not None:
-            left.remove(match)
-            pairs.append((episode, match))
-    return pairs, len(raw) + len(recorded) - 2 * len(pairs)
+
+
+def incidents(raw: list[Episode], recorded: list[Episode]) -> list[Incident]:
+    """Episodes grouped by overlap, so an alert that drops out for a minute in one form is one
+    incident with an extra gap, not two incidents."""
+    tagged = sorted([(e, True) for e in raw] + [(e, False) for e in recorded])
+    found: list[tuple[float, Incident]] = []  # (latest end so far, incident)
+    for episode, is_raw in tagged:
+        if not found or episode[0] > found[-1][0] + 600:
+            found.append((episode[1], Incident([], [])))
+        latest, incident = found[-1]
+        (incident.raw if is_raw else incident.recorded).append(episode)
+        found[-1] = (max(latest, episode[1]), incident)
+    return [incident for _, incident in found]
 
 
 def window_ratios(project: Project) -> dict[tuple[str, str], str]:
@@ -247,7 +263,8 @@ class Comparison:
     rows: list[list[object]]
     firing: dict[WindowRatios, int]
     differ: int
-    lone_episodes: int
+    lone_episodes: int  # incidents that fire in one form only
+    dropouts: int = 0  # extra gaps inside an incident's alert in the recorded form
 
 
 def compare(
@@ -267,7 +284,7 @@ def compare(
     minimum = project.alerting.min_request_rate
     end = (int(time.time()) // 3600 - 1) * 3600  # whole hours, in the past: no head to mix in
     start = end - hours * 3600
-    result = Comparison([], {form: 0 for form in WindowRatios}, 0, 0)
+    result = Comparison([], {form: 0 for form in WindowRatios}, 0, 0, 0)
     with tempfile.TemporaryDirectory(prefix="obsgen-timeline-") as tmp:
         work = Path(tmp)
         write_history(work / "history.om", service.selector.value, start + offset, end, step)
@@ -305,10 +322,14 @@ def compare(
                         result.firing[form] += len(fired[form])
                     raw, rec = fired[WindowRatios.RAW], fired[WindowRatios.RECORDED]
                     result.differ += len(raw ^ rec)
-                    pairs, alone = paired(episodes(raw), episodes(rec))
+                    found = incidents(episodes(raw), episodes(rec))
+                    alone = sum(1 for i in found if i.shifts() is None)
+                    gaps = [len(i.recorded) - len(i.raw) for i in found if i.shifts() is not None]
                     result.lone_episodes += alone
-                    onsets = " ".join(f"{round((b[0] - a[0]) / 60):+d}m" for a, b in pairs)
-                    ends = " ".join(f"{round((b[1] - a[1]) / 60):+d}m" for a, b in pairs)
+                    result.dropouts += sum(g for g in gaps if g > 0)
+                    shifts = [i.shifts() for i in found]
+                    onsets = " ".join(f"{round(x[0]):+d}m" for x in shifts if x is not None)
+                    ends = " ".join(f"{round(x[1]):+d}m" for x in shifts if x is not None)
                     result.rows.append(
                         [
                             f"{offset} s",
@@ -320,6 +341,7 @@ def compare(
                             len(rec - raw),
                             f"{len(episodes(raw))}/{len(episodes(rec))}",
                             alone,
+                            " ".join(f"{g:+d}" for g in gaps if g) or "0",
                             onsets or "-",
                             ends or "-",
                         ]
@@ -367,7 +389,8 @@ def main(argv: list[str] | None = None) -> None:
                 "raw only",
                 "recorded only",
                 "episodes raw/recorded",
-                "episodes in one form only",
+                "incidents firing in one form only",
+                "extra gaps rec−raw",
                 "onset shift rec−raw",
                 "end shift rec−raw",
             ],
@@ -378,12 +401,14 @@ def main(argv: list[str] | None = None) -> None:
     rec_total = sum(run.firing[WindowRatios.RECORDED] for run in runs)
     differ = sum(run.differ for run in runs)
     lone = sum(run.lone_episodes for run in runs)
+    dropouts = sum(run.dropouts for run in runs)
     print(f"firing minutes: raw {raw_total}, recorded {rec_total}")
     print(
         f"ratio: firing minutes recorded / raw = {rec_total / max(raw_total, 1):.3f} (1.0 = same)"
     )
     print(f"minutes where raw and recorded differ: {differ} of {raw_total} firing minutes (raw)")
-    print(f"episodes that fire in one form only: {lone}")
+    print(f"incidents that fire in one form only: {lone}")
+    print(f"extra one-or-more-minute gaps inside an alert, recorded form: {dropouts}")
     if raw_total == 0 or rec_total == 0:
         raise SystemExit("no tier fired in one of the forms: the incidents no longer page")
 
