@@ -21,9 +21,12 @@ rules' own results (older than the newest backfilled sample: "out of bounds", no
 failure), so the rules read the backfilled copies of the recorded series: the same samples.
 
 Per rule set, medians over ``--rounds`` interleaved runs of ``--cycles`` evaluation cycles each:
-eval ms (``prometheus_rule_group_last_duration_seconds`` summed over its groups), CPU ms of the
-Prometheus process per cycle (``process_cpu_seconds_total``: not inflated when groups wait for
-each other on the one core), and samples read per cycle (``prometheus_engine_query_samples_total``).
+eval ms (``prometheus_rule_group_last_duration_seconds`` summed over its groups: wall time, so it
+includes waiting for the core), CPU ms of the Prometheus process per cycle
+(``process_cpu_seconds_total``, less what the same Prometheus spends idle on the same data with
+no rules, measured each round), and samples read per cycle
+(``prometheus_engine_query_samples_total``). A cycle is an executed iteration of every group:
+Prometheus counts skipped iterations in ``iterations_total`` too, so they are subtracted.
 
     python -m bench.rule_cost             # README figures (see bench/README.md section 5)
     python -m bench.rule_cost --quick     # smoke run: 1 service, 51 raw series, 2 days, seconds
@@ -32,6 +35,7 @@ each other on the one core), and samples read per cycle (``prometheus_engine_que
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import subprocess
@@ -39,6 +43,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -278,25 +283,22 @@ def _executed(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
 @dataclass
 class Run:
     eval_ms: float  # per cycle: the groups' last durations, summed
-    cpu_ms: float  # per cycle: Prometheus's CPU time
+    cpu_ms: float  # per cycle: Prometheus's CPU time, less what it spends idle in that time
     samples: float  # per cycle: samples read by the rules' queries
     failures: float  # rule evaluation failures in the run
     missed: float  # share of scheduled iterations missed: the cycle did not fit the interval
     groups: int
 
 
-def measure(prometheus: str, data: Path, rules: str, cycles: int, interval: int, work: Path) -> Run:
-    """Start Prometheus on ``data`` with ``rules``; medians over ``cycles`` evaluation cycles.
-
-    A cycle is one executed iteration of every group on average: when the groups need more
-    than the interval, Prometheus skips iterations, and the per-cycle figures still divide by
-    the iterations that ran.
-    """
+@contextlib.contextmanager
+def running(
+    prometheus: str, data: Path, rules: str | None, interval: int, work: Path
+) -> Iterator[str]:
+    """Prometheus (pinned to the server core) on ``data`` evaluating ``rules``; its URL."""
     port = free_port()
     config = work / "prometheus.yml"
-    config.write_text(
-        f"global: {{evaluation_interval: {interval}s}}\nrule_files: ['{rules}']\n", encoding="utf-8"
-    )
+    files = f"rule_files: ['{rules}']\n" if rules else ""
+    config.write_text(f"global: {{evaluation_interval: {interval}s}}\n{files}", encoding="utf-8")
     cmd = pinned(
         SERVER_CPU,
         [
@@ -312,32 +314,66 @@ def measure(prometheus: str, data: Path, rules: str, cycles: int, interval: int,
     prom = f"http://127.0.0.1:{port}"
     try:
         wait_http(prom + "/-/ready", proc, timeout=300)
-        # the first cycle reads chunks from disk: wait until every group has run once
+        yield prom
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def idle_cpu(prometheus: str, data: Path, cycles: int, interval: int, work: Path) -> float:
+    """CPU seconds per second Prometheus spends on the same data with no rules (housekeeping,
+    the Go runtime, this script's scrapes): subtracted from each rule set's CPU per cycle."""
+    with running(prometheus, data, None, interval, work) as prom:
+        time.sleep(interval)  # past the startup's block loading
+        first, started = _scrape(prom), time.monotonic()
+        for _ in range(cycles):
+            time.sleep(interval)
+            last = _scrape(prom)
+        cpu = "process_cpu_seconds_total"
+        return (sum(last[cpu].values()) - sum(first[cpu].values())) / (time.monotonic() - started)
+
+
+def measure(
+    prometheus: str, data: Path, rules: str, args: argparse.Namespace, idle: float, work: Path
+) -> Run:
+    """Prometheus on ``data`` with ``rules``: medians over ``args.cycles`` evaluation cycles.
+
+    A cycle is one executed iteration of every group on average: when the groups need more
+    than the interval, Prometheus skips iterations, and the per-cycle figures still divide by
+    the iterations that ran.
+    """
+    interval = args.interval
+    with running(prometheus, data, rules, interval, work) as prom:
+        # the first cycle reads chunks from disk: wait until every group has started its
+        # second iteration (an iteration counts when it starts), so the first one is over
         deadline = time.monotonic() + 120 + 20 * interval
         while True:
             now = _scrape(prom)
             executed = _executed(now)
-            if executed and min(executed.values()) >= 1:
+            if executed and min(executed.values()) >= 2:
                 break
             if time.monotonic() > deadline:
                 raise SystemExit(f"{rules}: the rule groups did not run")
             time.sleep(interval / 4)
         first = last = now
+        at = time.monotonic()
         durations: list[float] = []
         cpus: list[float] = []
         samples: list[float] = []
-        while len(durations) < cycles:
+        while len(durations) < args.cycles:
             time.sleep(interval)
-            now = _scrape(prom)
+            now, was = _scrape(prom), at
+            at = time.monotonic()
             done = (sum(_executed(now).values()) - sum(_executed(last).values())) / len(executed)
             if done < 1:
                 continue
+            cpu, read = (
+                sum(now[m].values()) - sum(last[m].values())
+                for m in ("process_cpu_seconds_total", "prometheus_engine_query_samples_total")
+            )
             durations.append(sum(now["prometheus_rule_group_last_duration_seconds"].values()))
-            for found, metric in (
-                (cpus, "process_cpu_seconds_total"),
-                (samples, "prometheus_engine_query_samples_total"),
-            ):
-                found.append((sum(now[metric].values()) - sum(last[metric].values())) / done)
+            cpus.append((cpu - idle * (at - was)) / done)
+            samples.append(read / done)
             last = now
 
         def grown(metric: str) -> float:
@@ -352,13 +388,15 @@ def measure(prometheus: str, data: Path, rules: str, cycles: int, interval: int,
             / max(grown("prometheus_rule_group_iterations_total"), 1),
             groups=len(executed),
         )
-    finally:
-        proc.terminate()
-        proc.wait(60)
 
 
 def run_size(
-    services: int, shape: Shape, args: argparse.Namespace, tools: dict[str, str], tmp: Path
+    services: int,
+    shape: Shape,
+    args: argparse.Namespace,
+    tools: dict[str, str],
+    tmp: Path,
+    idles: list[float],
 ) -> dict[str, Run]:
     """Backfill one size, then every rule set on it in interleaved rounds; medians per set."""
     work = tmp / f"s{services}-{'x'.join(map(str, shape))}"
@@ -402,13 +440,12 @@ def run_size(
     sloth_dir = sloth_rules(projects[WindowRatios.RAW], tools["sloth"], work)
     rule_sets["sloth"] = str(sloth_dir / "*.yaml")
     runs: dict[str, list[Run]] = {v: [] for v in VARIANTS}
+    prometheus = tools["prometheus"]
     for r in range(args.rounds):
+        idle = idle_cpu(prometheus, data, args.cycles, args.interval, work)
+        idles.append(idle)
         for variant in VARIANTS if r % 2 == 0 else VARIANTS[::-1]:
-            runs[variant].append(
-                measure(
-                    tools["prometheus"], data, rule_sets[variant], args.cycles, args.interval, work
-                )
-            )
+            runs[variant].append(measure(prometheus, data, rule_sets[variant], args, idle, work))
     if time.time() > end - 60:
         print(f"# warning: the run outlasted the history's --ahead {args.ahead} s", file=sys.stderr)
     shutil.rmtree(work, ignore_errors=True)
@@ -476,17 +513,22 @@ def main(argv: list[str] | None = None) -> None:
         "sloth": binary("sloth", "sloth", args.sloth_bin),
     }
     results: dict[tuple[Shape, int], dict[str, Run]] = {}
+    idles: list[float] = []
     with tempfile.TemporaryDirectory(prefix="obsgen-rulecost-") as tmp:
         for shape in shapes:
             for n in sizes:
                 if raw_series_per_service(shape) * n > args.max_series:
                     print(f"# skipped: {n} x {'x'.join(map(str, shape))} is over --max-series")
                     continue
-                results[(shape, n)] = run_size(n, shape, args, tools, Path(tmp))
+                results[(shape, n)] = run_size(n, shape, args, tools, Path(tmp), idles)
     print(
         f"SLO rule cost on backfilled history ({args.raw_days:g} d raw, {args.period_days:g} d "
         f"recorded, {args.step} s step; {args.rounds} round(s) x {args.cycles} cycles at "
         f"{args.interval} s, medians; 2 SLOs per service)"
+    )
+    print(
+        f"CPU ms/cycle is net of Prometheus idling on the same data with no rules: "
+        f"{min(idles) * 1000:.1f}-{max(idles) * 1000:.1f} ms CPU per second, measured each round"
     )
     rows = []
     for (shape, n), res in results.items():
@@ -544,6 +586,11 @@ def main(argv: list[str] | None = None) -> None:
                     f"({raw_series_per_service(shape)} raw series/service) = "
                     f"{_ratio(per[1], per[0])} (1.0 = linear)"
                 )
+    if any(r.missed > 0 for res in results.values() for r in res.values()):
+        print(
+            "# rows with missed iterations did not fit the interval: groups overlapped on the "
+            "core, so their eval ms include waiting; rerun them with a longer --interval"
+        )
     broken = [
         f"{n} x {'x'.join(map(str, shape))} {variant}: {r.failures:.0f} failures, "
         f"{r.samples:.0f} samples"
