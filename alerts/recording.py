@@ -1,7 +1,9 @@
 """SLO recording rules: SLI error ratios per window, recorded rates, and SLO metadata series.
 
 One rule group per SLO keeps groups small (mixtool's limit is 20 rules) and lets Prometheus
-evaluate the period ratio right after the 5m rates it sums, in the same group.
+evaluate the period ratio right after the 5m rates it sums, in the same group. With
+``alerting.window_ratios: recorded`` the window ratios over more than 5m read those recorded 5m
+rates too (``q.recorded_error_ratio``), so they also must follow them in the group.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ def slo_group(project: Project, service: Service, slo: Slo) -> dict[str, Any]:
     """The recording-rule group of one SLO."""
     target = rule_target(service)
     labels = slo_labels(project, service, slo)
-    window = q.SHORT_WINDOW
+    window, form = q.SHORT_WINDOW, project.alerting.window_ratios
     rules = [
         _rule(names.SLI_REQUESTS_RATE_RECORD, q.total_rate(target, slo, window), labels),
         _rule(names.SLI_ERRORS_RATE_RECORD, q.bad_rate(target, slo, window), labels),
     ]
     rules += [
-        _rule(names.sli_error_ratio_record(w), q.error_ratio(target, slo, w), labels)
+        _rule(names.sli_error_ratio_record(w), q.window_error_ratio(service, slo, w, form), labels)
         for w in q.windows_needed(project.alerting.tiers)
     ]
     rules += [

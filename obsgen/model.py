@@ -19,6 +19,13 @@ class SloKind(str, Enum):
     LATENCY = "latency"  # ratio of responses faster than a threshold
 
 
+class WindowRatios(str, Enum):
+    """What the SLO error ratios over windows longer than 5m (1h ... 3d) read."""
+
+    RAW = "raw"  # rate() over the raw series: exact, reads every raw series at full depth
+    RECORDED = "recorded"  # from the recorded 5m rates: one series per SLO, close, not identical
+
+
 @dataclass(frozen=True)
 class Selector:
     """The label matcher that selects one service's series (default ``job="<name>"``)."""
@@ -150,6 +157,7 @@ class Alerting:
     group_wait: str = "30s"
     group_interval: str = "5m"
     repeat_interval: str = "4h"
+    window_ratios: WindowRatios = WindowRatios.RAW
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class AlertingDoc(TypedDict):
     group_wait: str
     group_interval: str
     repeat_interval: str
+    window_ratios: str  # a WindowRatios value
 
 
 class DatasourceDoc(TypedDict):

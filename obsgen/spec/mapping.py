@@ -24,6 +24,7 @@ from obsgen.model import (
     SloKind,
     SymptomThresholds,
     Tier,
+    WindowRatios,
 )
 from obsgen.spec.document import (
     AlertingDoc,
@@ -136,6 +137,7 @@ def alerting(doc: AlertingDoc) -> Alerting:
         group_wait=doc["group_wait"],
         group_interval=doc["group_interval"],
         repeat_interval=doc["repeat_interval"],
+        window_ratios=WindowRatios(doc["window_ratios"]),
     )
 
 

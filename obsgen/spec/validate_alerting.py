@@ -11,7 +11,7 @@ from typing import Any
 
 from obsgen import policy
 from obsgen.durations import parse_duration
-from obsgen.model import Tier
+from obsgen.model import Tier, WindowRatios
 from obsgen.spec import checks, receivers
 from obsgen.spec.document import AlertingDoc, MuteWindowDoc, ReceiverDoc, TierOverrideDoc
 from obsgen.spec.reader import Node
@@ -19,6 +19,7 @@ from obsgen.spec.reader import Node
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RECEIVER_CONFIG_KEYS = tuple(sorted(receivers.KINDS))
+WINDOW_RATIOS = tuple(w.value for w in WindowRatios)
 MAX_MIN_REQUEST_RATE = 10_000.0
 
 
@@ -38,6 +39,7 @@ def read_alerting(node: Node | None) -> AlertingDoc | None:
         group_wait="30s",
         group_interval="5m",
         repeat_interval="4h",
+        window_ratios=WindowRatios.RAW.value,
     )
     if node is None:
         return doc
@@ -51,6 +53,7 @@ def read_alerting(node: Node | None) -> AlertingDoc | None:
             "group_wait",
             "group_interval",
             "repeat_interval",
+            "window_ratios",
         )
     )
     policy_name = node.get("policy", str, "sre-workbook", _policy_check)
@@ -93,13 +96,17 @@ def read_alerting(node: Node | None) -> AlertingDoc | None:
     group_wait = node.get("group_wait", str, "30s", checks.duration)
     group_interval = node.get("group_interval", str, "5m", checks.duration)
     repeat_interval = node.get("repeat_interval", str, "4h", checks.duration)
+    window_ratios = node.get(
+        "window_ratios", str, WindowRatios.RAW.value, checks.one_of(WINDOW_RATIOS)
+    )
     if min_rate is None or group_wait is None or group_interval is None:
         return None
-    if repeat_interval is None:
+    if repeat_interval is None or window_ratios is None:
         return None
     doc["min_request_rate"] = min_rate
     doc["group_wait"], doc["group_interval"] = group_wait, group_interval
     doc["repeat_interval"] = repeat_interval
+    doc["window_ratios"] = window_ratios
     return doc
 
 

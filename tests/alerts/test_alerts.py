@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from alerts.lint import lint_groups
 from alerts.render import render
 from alerts.symptoms import SYMPTOMS
 from alerts.templates import humanize, humanize_percentage
+from obsgen import conventions as names
 from obsgen.build import build
 from obsgen.conventions import SERVICE_LABEL, SLO_LABEL, TEAM_LABEL
+from obsgen.model import WindowRatios
 from obsgen.spec import default_spec_text, load_text
 from obsgen.writer import write_tree
 from tests.conftest import require_tool
@@ -24,10 +27,15 @@ _LAG = "      event_loop_lag_seconds: 0.1 # blocking code in async handlers\n"
 CUSTOM_SPEC = default_spec_text().replace(
     _LAG, _LAG + "      restarts_per_hour: 5\n      memory_exhaustion_hours: 0.5\n"
 )
+# the opt-in window form: every generated promtool case must hold for it too
+RECORDED_SPEC = default_spec_text().replace(
+    "\n  min_request_rate:", "\n  window_ratios: recorded\n  min_request_rate:", 1
+)
 SPECS = {
     "otel demo": default_spec_text(),
     "instrumentator": INSTRUMENTATOR_SPEC,
     "custom thresholds": CUSTOM_SPEC,
+    "recorded window ratios": RECORDED_SPEC,
 }
 
 
@@ -60,6 +68,37 @@ def test_generated_promtool_unit_tests_pass(built) -> None:
         *map(str, (out / "prometheus/tests").glob("*.test.yaml")),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_window_ratios_read_raw_series_unless_the_spec_opts_in_to_recorded_rates(built) -> None:
+    project, out = built
+    recorded = project.alerting.window_ratios is WindowRatios.RECORDED
+    prefix = names.sli_error_ratio_record("")
+    ratios = [
+        rule
+        for f in (out / "prometheus/rules").glob("*.recording.yaml")
+        for g in yaml.safe_load(f.read_text())["groups"]
+        for rule in g["rules"]
+        if rule["record"].startswith(prefix)
+    ]
+    assert ratios
+    for rule in ratios:
+        series = set(re.findall(r"([a-zA-Z_:][\w:]*)\{", rule["expr"]))
+        from_recorded = {
+            names.SLI_ERRORS_RATE_RECORD,
+            names.SLI_REQUESTS_RATE_RECORD,
+        }.issuperset(series)
+        assert series and from_recorded is recorded, (rule["record"], rule["expr"])
+
+
+def test_both_window_forms_are_held_to_the_same_promtool_cases() -> None:
+    """The recorded form changes rule expressions only: its build's promtool tests (which
+    `test_generated_promtool_unit_tests_pass` runs) are the default's, case for case."""
+    trees = [build(load_text(t, "demo.yaml")).tree for t in (default_spec_text(), RECORDED_SPEC)]
+    tests = [{p: c for p, c in t.items() if p.startswith("prometheus/tests/")} for t in trees]
+    rules = [t["prometheus/rules/profiles.recording.yaml"] for t in trees]
+    assert tests[0] and tests[0] == tests[1]
+    assert rules[0] != rules[1]
 
 
 def test_every_alert_has_a_firing_and_a_silent_case(built) -> None:

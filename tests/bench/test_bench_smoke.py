@@ -42,6 +42,22 @@ SCRIPTS = [
         id="prometheus cost prints the evaluation-time ratio",
     ),
     pytest.param(
+        "rule_cost",
+        ("prometheus", "promtool", "sloth"),
+        [
+            "ratio: samples obsgen-recorded / sloth",
+            "ratio: samples obsgen-recorded / obsgen-raw",
+            "ratio: eval time obsgen-raw / sloth",
+        ],
+        id="rule cost prints obsgen's evaluation cost in both window forms against Sloth's",
+    ),
+    pytest.param(
+        "rule_timeline",
+        ("prometheus", "promtool"),
+        ["ratio: firing minutes recorded / raw"],
+        id="rule timeline prints the firing minutes of both window forms",
+    ),
+    pytest.param(
         "instructions",
         ("valgrind", "callgrind_control"),
         ["ratio: (b)/(a) instructions-throughput"],
@@ -51,7 +67,15 @@ SCRIPTS = [
 # "ratio: <what> = <figure>": the figure must parse as a positive number, not merely be printed.
 RATIO = re.compile(r"^(ratio: [^=\n]+?) = ([0-9]+(?:\.[0-9]+)?)", re.MULTILINE)
 # Under callgrind the server runs ~50x slower: its smoke run gets minutes, the others seconds.
-TIMEOUTS = {"instructions": 600}
+TIMEOUTS = {"instructions": 600, "rule_cost": 120, "rule_timeline": 120}
+# Figures that could come out wrong, not merely missing: (label prefix, low, high). The rule
+# benches also exit non-zero when a rule set fails to evaluate, reads no samples, or no tier fires.
+BOUNDS = {
+    # reading the recorded 5m rates must touch fewer samples than rate() over every raw series
+    "rule_cost": [("ratio: samples obsgen-recorded / obsgen-raw", 0.0, 0.9)],
+    # the same incidents page in both forms, give or take a few minutes at their edges
+    "rule_timeline": [("ratio: firing minutes recorded / raw", 0.8, 1.25)],
+}
 
 
 @pytest.mark.parametrize(("script", "tools", "expected"), SCRIPTS)
@@ -73,3 +97,6 @@ def test_quick_run_prints_ratios(script: str, tools: tuple[str, ...], expected: 
         matching = [figure for label, figure in figures.items() if label.startswith(name)]
         assert matching, f"no figure for {name!r} in:\n{out.stdout}"
         assert all(float(figure) > 0 for figure in matching), out.stdout
+    for name, low, high in BOUNDS.get(script, []):
+        bounded = [float(figure) for label, figure in figures.items() if label.startswith(name)]
+        assert bounded and all(low <= f <= high for f in bounded), (name, low, high, out.stdout)

@@ -76,6 +76,21 @@ def test_a_bad_spec_exits_2_with_a_located_line_and_leaves_output_untouched(
         assert {p: p.read_bytes() for p in Path("out").rglob("*") if p.is_file()} == before
 
 
+def test_an_unknown_window_ratios_form_exits_2_naming_the_field(runner: CliRunner) -> None:
+    with runner.isolated_filesystem():
+        spec = default_spec_text().replace(
+            "  min_request_rate: 0.1", "  window_ratios: cheap\n  min_request_rate: 0.1"
+        )
+        Path("obsgen.yaml").write_text(spec)
+        line = spec.splitlines().index("  window_ratios: cheap") + 1
+        result = runner.invoke(main, ["validate", "-c", "obsgen.yaml"])
+        assert result.exit_code == 2
+        assert result.output == (
+            f"error: obsgen.yaml:{line} alerting.window_ratios: 'cheap' is not one of raw, "
+            "recorded\n"
+        )
+
+
 def test_validate_writes_nothing(runner: CliRunner) -> None:
     with runner.isolated_filesystem():
         result = runner.invoke(main, ["validate"])

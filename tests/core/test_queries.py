@@ -59,6 +59,7 @@ def every_query(service: Service) -> list[str]:
             slo.budget_remaining(service, s),
             slo.burn_rate(service, s, "1h"),
         ]
+        found += [slo.recorded_error_ratio(service, s, w) for w in ("1m", "5m", "1h", "3d")]
         found += [slo.burn_rate_alert(service, s, tier, 0.1) for tier in project_tiers]
     return [q for q in found if q is not None]
 

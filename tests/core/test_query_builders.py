@@ -75,6 +75,22 @@ def test_period_ratio_sums_recorded_rates(service: Service) -> None:
     )
 
 
+def test_recorded_window_ratio_reads_only_the_recorded_5m_rates(service: Service) -> None:
+    """``window_ratios: recorded``: the last 5m exact from the current 5m rate, the other 55m
+    from the average of the 5m rates recorded over them, shifted back by half their width."""
+    errors = 'slo:sli_errors:rate5m{service="shop", slo="avail"}'
+    requests = 'slo:sli_requests:rate5m{service="shop", slo="avail"}'
+    assert slo.recorded_error_ratio(service, _slo(service, "avail"), "1h") == (
+        f"((avg_over_time({errors}[55m] offset 150s) * 3300 or 0 * {errors}) + {errors} * 300)"
+        "\n/\n"
+        f"(((avg_over_time({requests}[55m] offset 150s) * 3300 or 0 * {requests})"
+        f" + {requests} * 300) > 0)"
+    )
+    assert slo.recorded_error_ratio(service, _slo(service, "avail"), "5m") == (
+        f"{errors}\n/\n({requests} > 0)"
+    )
+
+
 def test_fast_page_condition_joins_both_windows_and_the_traffic_guard(service: Service) -> None:
     tier = Tier("page-fast", "page", 2.0, "1h", "5m", "2m")
     assert slo.burn_rate_alert(service, _slo(service, "avail"), tier, 0.5) == (

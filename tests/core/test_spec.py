@@ -8,7 +8,7 @@ import pytest
 
 from obsgen import conventions
 from obsgen.errors import SpecError
-from obsgen.model import SloKind
+from obsgen.model import SloKind, WindowRatios
 from obsgen.spec import default_spec_text, load_text
 
 GOOD = textwrap.dedent("""\
@@ -58,6 +58,7 @@ def test_a_minimal_spec_gets_the_documented_defaults() -> None:
         "ticket-slow",
     ]
     assert project.alerting.min_request_rate == 0.1
+    assert project.alerting.window_ratios is WindowRatios.RAW
 
 
 @pytest.mark.parametrize(
@@ -193,6 +194,25 @@ def test_tier_overrides_disable_and_change_severity() -> None:
     tiers = {t.name: t for t in load_text(text, "obsgen.yaml").alerting.tiers}
     assert "ticket-slow" not in tiers
     assert tiers["page-slow"].severity == "ticket"
+
+
+def test_window_ratios_opt_in_to_the_recorded_form() -> None:
+    text = GOOD + "alerting:\n  window_ratios: recorded\n"
+    assert load_text(text, "obsgen.yaml").alerting.window_ratios is WindowRatios.RECORDED
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("recorderd", "'recorderd' is not one of raw, recorded"),
+        ("5m", "'5m' is not one of raw, recorded"),
+        ("[raw]", "must be a string, got a list"),
+    ],
+)
+def test_an_unknown_window_ratios_form_is_one_located_line(value: str, message: str) -> None:
+    text = GOOD + f"alerting:\n  min_request_rate: 0.5\n  window_ratios: {value}\n"
+    line = len(GOOD.splitlines()) + 3
+    assert problems_of(text) == [f"obsgen.yaml:{line} alerting.window_ratios: {message}"]
 
 
 @pytest.mark.parametrize(
