@@ -23,6 +23,7 @@ import time
 from typing import Any, TextIO
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,8 +81,12 @@ def _sdk_provider(otlp: str | None) -> Any:
     return provider
 
 
-def _bare(database_path: str, log_stream: TextIO | None) -> FastAPI:
-    app = create_app(_settings(database_path, None, telemetry=False, ratio=1.0), None, log_stream)
+def _bare(
+    database_path: str, log_stream: TextIO | None, native: TelemetryConfig | None = None
+) -> FastAPI:
+    app = create_app(
+        _settings(database_path, None, telemetry=False, ratio=1.0), None, log_stream, native
+    )
     # The middleware stack is built lazily on the first request, so removing it here is clean.
     app.user_middleware = [
         m
@@ -155,16 +160,17 @@ def make_app(
         FastAPIInstrumentor.instrument_app(app, tracer_provider=_sdk_provider(otlp))
         return app
     if variant == "e":
-        app = _bare(database_path, log_stream)
-        # create_app turns FastAPI's native telemetry off; FastAPI reads this dict per request.
-        app._telemetry.update(
+        # FastAPI's public constructor argument, through create_app (which turns it off).
+        app = _bare(
+            database_path,
+            log_stream,
             {
                 "tracer_provider": _sdk_provider(otlp),
                 "tracing": True,
                 "metrics": False,
                 "logs": True,
                 "operation_spans": False,
-            }
+            },
         )
         app.add_middleware(RouteHistogram, registry=CollectorRegistry())
         return app
