@@ -40,7 +40,7 @@ from bench.harness import (
 )
 from bench.overhead import PATH
 
-RATIOS = [("b", "a", 0.75), ("c", "a", 0.85), ("b", "d", 1.8), ("b", "e", None)]
+RATIOS = [("b", "a", 0.80), ("c", "a", 0.90), ("b", "d", 2.0), ("b", "e", None)]  # issue 17 (4)
 EXPORT_SETTLE = 3.0  # s: six of the exporters' 0.5 s intervals, so every queued item is counted
 GROUPS = ("event loop", "OTLP export", "DB", "gRPC core", "other")
 
@@ -151,7 +151,12 @@ def measure(
         create_profile(server.base)
         drive(port, warmup, connections)
         callgrind_control("--zero", proc.pid)
+        started = time.monotonic()
         drive(port, requests, connections)
+        rate = requests / (time.monotonic() - started)
+        # Export batches follow the clock (0.5 s intervals): under callgrind they hold ~50x
+        # fewer requests than at full speed, so per-call export work weighs more per request.
+        print(f"{variant}: {rate:.0f} req/s under callgrind", file=sys.stderr)
         time.sleep(EXPORT_SETTLE)  # the exporters send what the last requests queued
         callgrind_control("--dump", proc.pid)
         deadline = time.monotonic() + 120
@@ -213,7 +218,11 @@ def main(argv: list[str] | None = None) -> None:
         if num in totals and den in totals:
             # work per request inverted, so it reads like a throughput ratio (higher is better)
             ratio = totals[den] / totals[num]
-            verdict = "" if target is None else f" (throughput target ≥ {target})"
+            verdict = (
+                ""
+                if target is None
+                else f" (target ≥ {target}: {'met' if ratio >= target else 'MISSED'})"
+            )
             print(f"ratio: ({num})/({den}) instructions-throughput = {ratio:.2f}{verdict}")
 
 
