@@ -11,6 +11,7 @@ complements the wrk figures, it does not replace them; it is what to compare a c
     python -m bench.instructions                      # README figures: 2000 requests a variant
     python -m bench.instructions --variants a,b       # a subset; ablations of b too
     python -m bench.instructions --quick              # smoke run: a and b, 60 requests
+    python -m bench.instructions --variants a,b --keep /tmp/cg   # dumps for callgrind_annotate
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def measure(
 ) -> Counter[str]:
     """Instructions per request of one variant, by thread group."""
     prefix = workdir / f"cg.{variant}"
+    for old in workdir.glob(prefix.name + ".*"):  # a kept directory's earlier dumps
+        old.unlink()
     port = free_port()
     cmd = [
         "valgrind",
@@ -177,6 +180,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--variants", default=None, help=f"comma-separated; default all of {', '.join(VARIANTS)}"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the callgrind dumps here (cg.VARIANT.1-NN, one per thread; NN=01 is the "
+        "event loop) for callgrind_annotate, instead of a temporary directory",
+    )
     args = parser.parse_args(argv)
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
@@ -190,6 +200,9 @@ def main(argv: list[str] | None = None) -> None:
     sink = start_sink(sink_port)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
+            if args.keep is not None:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                tmp = str(args.keep)
             for variant in variants:
                 results[variant] = measure(
                     variant,
