@@ -120,13 +120,16 @@ class AccessLog:
         duration_ms: float,
         span: SpanContext,
         request_id: str,
+        trace_hex: str | None = None,
     ) -> None:
+        """One line; ``trace_hex`` is ``span``'s trace id as 32 hex digits when the caller has
+        it formatted already."""
         fixed = self._fixed(method, route, status)
         if not _logger.isEnabledFor(fixed.level):
             return
         now = time.time()
         if span.is_valid:
-            trace_id, span_id = f"{span.trace_id:032x}", f"{span.span_id:016x}"
+            trace_id, span_id = trace_hex or f"{span.trace_id:032x}", f"{span.span_id:016x}"
         else:
             trace_id = span_id = ""
         # What json.dumps writes for the same dict (tests compare), with the fixed parts
