@@ -37,6 +37,8 @@ ABLATIONS: dict[str, str] = {
     "b-nolog": "b without the per-request JSON/OTLP access log",
     "b-noexport": "b without OTLP export (spans made, never exported; no OTLP logs)",
     "b-metrics": "b's middleware with tracing off (histogram, gauge, no span/log)",
+    "b-5s": "b exporting every 5 s (the SDK's default delay, as d and e) instead of 0.5 s",
+    "c-5s": "c exporting every 5 s instead of 0.5 s",
 }
 VARIANTS: dict[str, str] = {
     "a": "bare (no request telemetry)",
@@ -54,6 +56,7 @@ def _settings(
     telemetry: bool,
     ratio: float,
     access_log: str | None = None,
+    export_interval: float = 0.5,
 ) -> Settings:
     return Settings(
         database_path=database_path,
@@ -64,6 +67,7 @@ def _settings(
         access_log=("sampled" if telemetry else "off") if access_log is None else access_log,
         shutdown_grace_seconds=5.0,
         shutdown_drain_seconds=0.0,
+        export_interval=export_interval,
     )
 
 
@@ -149,6 +153,8 @@ def make_app(
             "b-metrics": _settings(
                 database_path, None, telemetry=False, ratio=1.0, access_log="off"
             ),
+            "b-5s": _settings(database_path, otlp, telemetry=True, ratio=1.0, export_interval=5.0),
+            "c-5s": _settings(database_path, otlp, telemetry=True, ratio=0.1, export_interval=5.0),
         }[variant]
         return create_app(settings, None, log_stream)
     if variant == "d":
