@@ -23,6 +23,7 @@ import time
 from typing import Any, TextIO
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +37,8 @@ ABLATIONS: dict[str, str] = {
     "b-nolog": "b without the per-request JSON/OTLP access log",
     "b-noexport": "b without OTLP export (spans made, never exported; no OTLP logs)",
     "b-metrics": "b's middleware with tracing off (histogram, gauge, no span/log)",
+    "b-5s": "b exporting every 5 s (the SDK's default delay, as d and e) instead of 0.5 s",
+    "c-5s": "c exporting every 5 s instead of 0.5 s",
 }
 VARIANTS: dict[str, str] = {
     "a": "bare (no request telemetry)",
@@ -53,6 +56,7 @@ def _settings(
     telemetry: bool,
     ratio: float,
     access_log: str | None = None,
+    export_interval: float = 0.5,
 ) -> Settings:
     return Settings(
         database_path=database_path,
@@ -63,6 +67,7 @@ def _settings(
         access_log=("sampled" if telemetry else "off") if access_log is None else access_log,
         shutdown_grace_seconds=5.0,
         shutdown_drain_seconds=0.0,
+        export_interval=export_interval,
     )
 
 
@@ -80,8 +85,12 @@ def _sdk_provider(otlp: str | None) -> Any:
     return provider
 
 
-def _bare(database_path: str, log_stream: TextIO | None) -> FastAPI:
-    app = create_app(_settings(database_path, None, telemetry=False, ratio=1.0), None, log_stream)
+def _bare(
+    database_path: str, log_stream: TextIO | None, native: TelemetryConfig | None = None
+) -> FastAPI:
+    app = create_app(
+        _settings(database_path, None, telemetry=False, ratio=1.0), None, log_stream, native
+    )
     # The middleware stack is built lazily on the first request, so removing it here is clean.
     app.user_middleware = [
         m
@@ -144,6 +153,8 @@ def make_app(
             "b-metrics": _settings(
                 database_path, None, telemetry=False, ratio=1.0, access_log="off"
             ),
+            "b-5s": _settings(database_path, otlp, telemetry=True, ratio=1.0, export_interval=5.0),
+            "c-5s": _settings(database_path, otlp, telemetry=True, ratio=0.1, export_interval=5.0),
         }[variant]
         return create_app(settings, None, log_stream)
     if variant == "d":
@@ -155,16 +166,17 @@ def make_app(
         FastAPIInstrumentor.instrument_app(app, tracer_provider=_sdk_provider(otlp))
         return app
     if variant == "e":
-        app = _bare(database_path, log_stream)
-        # create_app turns FastAPI's native telemetry off; FastAPI reads this dict per request.
-        app._telemetry.update(
+        # FastAPI's public constructor argument, through create_app (which turns it off).
+        app = _bare(
+            database_path,
+            log_stream,
             {
                 "tracer_provider": _sdk_provider(otlp),
                 "tracing": True,
                 "metrics": False,
                 "logs": True,
                 "operation_spans": False,
-            }
+            },
         )
         app.add_middleware(RouteHistogram, registry=CollectorRegistry())
         return app

@@ -18,7 +18,9 @@ from bench.common import free_port, median, peak_rss_mb, table
 from bench.harness import start_server, start_sink, wrk
 
 PATH = "/profiles/1"
-RATIOS = [("b", "a", 0.75, "≥"), ("c", "a", 0.85, "≥"), ("b", "d", 1.8, "≥"), ("b", "e", None, "")]
+# Issue 17 (4): throughput ratios (higher is better) and p99 latency ratios (lower is better).
+RATIOS = [("b", "a", 0.80, "≥"), ("c", "a", 0.90, "≥"), ("b", "d", 2.0, "≥"), ("b", "e", None, "")]
+P99_RATIOS = [("b", "a", 1.5), ("c", "a", 1.5)]
 
 
 def measure_round(
@@ -93,6 +95,11 @@ def main(argv: list[str] | None = None) -> None:
             else (f" (target {op} {target}: {'met' if ratio >= target else 'MISSED'})")
         )
         print(f"ratio: ({num})/({den}) throughput = {ratio:.2f}{verdict}")
+    for num, den, limit in P99_RATIOS:
+        if num in med and den in med:
+            ratio = med[num][2] / med[den][2]
+            verdict = "met" if ratio <= limit else "MISSED"
+            print(f"ratio: ({num})/({den}) p99 = {ratio:.2f} (target ≤ {limit}: {verdict})")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import TextIO
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
 
 from demo_service import admin, api, ops
@@ -28,7 +29,7 @@ log = logging.getLogger("demo_service")
 
 # FastAPI's native telemetry would add its own request span and three internal spans per request
 # whenever a global provider exists; this service does its own, so every switch is off.
-NATIVE_TELEMETRY_OFF = {
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
     "logs": False,
@@ -64,10 +65,13 @@ def create_app(
     settings: Settings | None = None,
     registry: CollectorRegistry | None = None,
     log_stream: TextIO | None = None,
+    native_telemetry: TelemetryConfig | None = None,
 ) -> FastAPI:
     """A fresh app with its own registry (tests inject one; nothing global is touched).
 
     ``log_stream`` replaces stdout for the JSON logs (tests read them back from it).
+    ``native_telemetry`` switches FastAPI's own telemetry back on over ``NATIVE_TELEMETRY_OFF``
+    (FastAPI's public ``telemetry=`` argument; the benchmarks compare it with ours).
     """
     settings = settings or Settings.from_env()
     registry = registry if registry is not None else CollectorRegistry()
@@ -81,7 +85,7 @@ def create_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
-        telemetry=NATIVE_TELEMETRY_OFF,  # type: ignore[arg-type]
+        telemetry={**NATIVE_TELEMETRY_OFF, **(native_telemetry or {})},
     )
     from demo_service.faults import Faults
 

@@ -104,7 +104,18 @@ class _RequestTelemetry:
     the last body byte goes out (so whoever got the response sees the metric) or, if the app
     raised or never completed a response, when it returns."""
 
-    __slots__ = ("done", "method", "mw", "request_id", "scope", "send", "span", "started", "status")
+    __slots__ = (
+        "ctx",
+        "done",
+        "method",
+        "mw",
+        "request_id",
+        "scope",
+        "send",
+        "span",
+        "started",
+        "status",
+    )
 
     def __init__(self, mw: TelemetryMiddleware, scope: Scope, send: Send) -> None:
         self.started = time.perf_counter()
@@ -134,6 +145,7 @@ class _RequestTelemetry:
                 "client.address": (scope.get("client") or ("", 0))[0],
             },
         )
+        self.ctx = span.get_span_context()  # read once: the header, exemplar and line need it
         ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
             await mw.app(scope, receive, self.send_with_telemetry)
@@ -147,7 +159,7 @@ class _RequestTelemetry:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             # W3C traceparent out, formatted directly (the propagator is slower).
-            sc = self.span.get_span_context()
+            sc = self.ctx
             message["headers"] = [
                 *message.get("headers", ()),
                 (_REQUEST_ID, self.request_id.encode()),
@@ -178,10 +190,12 @@ class _RequestTelemetry:
         route = getattr(route_obj, "path_format", None) or mw.unmatched
         elapsed = time.perf_counter() - self.started
         child = mw.duration_child(route, method, status)
-        ctx = span.get_span_context()
+        ctx = self.ctx
         sampled = ctx.trace_flags.sampled
-        if sampled:
-            child.observe(elapsed, {"trace_id": format(ctx.trace_id, "032x")})
+        trace_hex = None
+        if sampled:  # the trace id as hex: the exemplar's label and the access line's field
+            trace_hex = f"{ctx.trace_id:032x}"
+            child.observe(elapsed, {"trace_id": trace_hex})
         else:
             child.observe(elapsed)
         if span.is_recording():  # an unsampled span drops all of this: skip building it
@@ -198,4 +212,4 @@ class _RequestTelemetry:
         mode = mw.log_access
         if status >= 500 or mode == "all" or (mode == "sampled" and (sampled or not ctx.is_valid)):
             duration_ms = round(elapsed * 1000, 2)
-            mw.access_log.write(method, route, status, duration_ms, ctx, self.request_id)
+            mw.access_log.write(method, route, status, duration_ms, ctx, self.request_id, trace_hex)

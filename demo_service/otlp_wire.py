@@ -19,7 +19,7 @@ from typing import Any
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode
 
 log = logging.getLogger("demo_service.export")
 
@@ -95,6 +95,42 @@ _KV_CACHE_MAX = 4096
 _KV_CACHE_TEXT = 256
 
 
+def _key_field(key: str) -> bytes:
+    """``KeyValue.key`` as bytes, remembered per key (span keys are few and come from code)."""
+    encoded = _KEY_CACHE.get(key)
+    if encoded is None:
+        encoded = _string(b"\x0a", key)
+        if len(key) <= _KV_CACHE_TEXT:
+            if len(_KEY_CACHE) >= _KV_CACHE_MAX:
+                _KEY_CACHE.clear()
+            _KEY_CACHE[key] = encoded
+    return encoded
+
+
+_KEY_CACHE: dict[str, bytes] = {}
+
+
+def _scalar_key_value(key: str, value: Any, cls: type) -> bytes:
+    """``_key_value`` for a str, int, bool or float, written inline (the attributes a service
+    sets are these; the general path costs three more calls each)."""
+    any_value: bytes
+    if cls is str:
+        raw = value.encode()
+        any_value = b"\x0a" + _varint(len(raw)) + raw
+    elif cls is int:
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError(f"int {value} out of int64 range")
+        any_value = b"\x18" + _varint(value)
+    elif cls is bool:
+        any_value = b"\x10" + _SMALL[int(value)]
+    else:
+        any_value = b"\x21" + _DOUBLE(value)
+    return _key_field(key) + b"\x12" + _varint(len(any_value)) + any_value
+
+
+_SCALARS = frozenset({str, int, bool, float})
+
+
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     """Repeated ``KeyValue``; an attribute the SDK could not encode is skipped and logged."""
     if attributes is not None and attributes.__class__ is not dict:
@@ -120,10 +156,14 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
                 out.append(hit)
                 continue
         try:
-            encoded = _field(tag, _key_value(key, value))
+            if cls in _SCALARS and key.__class__ is str:
+                key_value = _scalar_key_value(key, value, cls)
+            else:
+                key_value = _key_value(key, value)
         except (TypeError, ValueError) as error:  # as the SDK: a bad attribute never loses a batch
             log.warning("Failed to encode key %s: %s", key, error)
             continue
+        encoded = tag + _varint(len(key_value)) + key_value
         if scalar:
             if len(cache) >= _KV_CACHE_MAX:
                 cache.clear()
@@ -220,41 +260,69 @@ def _link(link: Any) -> bytes:
 def _status(status: Any) -> bytes:
     if status is None:
         return b""
-    return _field(
-        b"\x7a", _string(b"\x12", status.description) + _uint(b"\x18", status.status_code.value)
-    )
+    description = status.description
+    code = status.status_code
+    if not description:
+        fixed = _STATUS.get(id(code))
+        if fixed is not None:
+            return fixed
+    return _field(b"\x7a", _string(b"\x12", description) + _uint(b"\x18", code.value))
+
+
+# Keyed by the enum members' identity: hashing an Enum member runs Enum.__hash__ in Python, and
+# .value is a Python-level property; id() is neither. The members are singletons.
+_STATUS = {id(code): _field(b"\x7a", _uint(b"\x18", code.value)) for code in StatusCode}
+_KIND = {id(kind): _uint(b"\x30", _SPAN_KIND[kind.value]) for kind in SpanKind}
 
 
 def encode_span(span: Any) -> bytes:
     """One ``Span`` message (without its field tag) from an SDK ``ReadableSpan``."""
     ctx = span.get_span_context()
     parent = span.parent
+    trace_state = ctx.trace_state
+    start, end = span.start_time, span.end_time
+    kind = span.kind
     parts = [
         b"\x0a\x10",
         ctx.trace_id.to_bytes(16, "big"),
         b"\x12\x08",
         ctx.span_id.to_bytes(8, "big"),
-        _string(b"\x1a", _trace_state(ctx.trace_state)),
-        b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent else b"",
-        _string(b"\x2a", span.name),
-        _uint(b"\x30", _SPAN_KIND[span.kind.value]),
-        b"\x39" + _FIXED64(span.start_time) if span.start_time else b"",
-        b"\x41" + _FIXED64(span.end_time) if span.end_time else b"",
-        _attributes(b"\x4a", span.attributes),
-        _uint(b"\x50", span.dropped_attributes),
     ]
-    if span.events:
-        parts.append(b"".join(_field(b"\x5a", _event(e)) for e in span.events))
-    parts.append(_uint(b"\x60", span.dropped_events))
-    if span.links:
-        parts.append(b"".join(_field(b"\x6a", _link(link)) for link in span.links))
+    if trace_state:  # an empty TraceState is falsy: the common case costs one len()
+        parts.append(_string(b"\x1a", _trace_state(trace_state)))
+    if parent:
+        parts.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))
     parts += [
-        _uint(b"\x70", span.dropped_links),
+        _string(b"\x2a", span.name),
+        _KIND.get(id(kind)) or _uint(b"\x30", _SPAN_KIND[kind.value]),
+        b"\x39" + _FIXED64(start) if start else b"",
+        b"\x41" + _FIXED64(end) if end else b"",
+        _attributes(b"\x4a", span.attributes),
+    ]
+    dropped = span.dropped_attributes
+    if dropped:
+        parts.append(b"\x50" + _varint(dropped))
+    events = span.events
+    if events:
+        parts.append(b"".join(_field(b"\x5a", _event(e)) for e in events))
+    dropped = span.dropped_events
+    if dropped:
+        parts.append(b"\x60" + _varint(dropped))
+    links = span.links
+    if links:
+        parts.append(b"".join(_field(b"\x6a", _link(link)) for link in links))
+    dropped = span.dropped_links
+    if dropped:
+        parts.append(b"\x70" + _varint(dropped))
+    parts += [
         _status(span.status),
-        b"\x85\x01",
-        _span_flags(parent),
+        _REMOTE_PARENT if parent is not None and parent.is_remote else _LOCAL_PARENT,
     ]
     return b"".join(parts)
+
+
+_LOCAL_PARENT = b"\x85\x01" + _FIXED32(_HAS_IS_REMOTE)
+_REMOTE_PARENT = b"\x85\x01" + _FIXED32(_HAS_IS_REMOTE | _IS_REMOTE)
 
 
 def encode_spans(spans: Sequence[Any]) -> bytes:
@@ -311,19 +379,37 @@ def severity(number: SeverityNumber) -> tuple[int, str]:
 
 
 def _log_line(line: LogLine) -> bytes:
+    body = line.body
+    if body.__class__ is str:
+        raw = body.encode()
+        any_value = b"\x0a" + _varint(len(raw)) + raw
+        body_field = b"\x2a" + _varint(len(any_value)) + any_value
+    else:
+        body_field = _field(b"\x2a", _any_value(body))
+    severity = (line.severity_number, line.severity_text)
+    fixed = _SEVERITY_FIELDS.get(severity)
+    if fixed is None:
+        fixed = _uint(b"\x10", severity[0]) + _string(b"\x1a", severity[1])
+        if len(_SEVERITY_FIELDS) < 64:
+            _SEVERITY_FIELDS[severity] = fixed
+    timestamp = _FIXED64(line.timestamp)
     return b"".join(
         (
-            b"\x09" + _FIXED64(line.timestamp),
-            _uint(b"\x10", line.severity_number),
-            _string(b"\x1a", line.severity_text),
-            _field(b"\x2a", _any_value(line.body)),
+            b"\x09",
+            timestamp,
+            fixed,
+            body_field,
             _attributes(b"\x32", line.attributes),
             b"\x45" + _FIXED32(line.trace_flags) if line.trace_flags else b"",
             b"\x4a\x10" + line.trace_id.to_bytes(16, "big") if line.trace_id else b"",
             b"\x52\x08" + line.span_id.to_bytes(8, "big") if line.span_id else b"",
-            b"\x59" + _FIXED64(line.timestamp),
+            b"\x59",
+            timestamp,
         )
     )
+
+
+_SEVERITY_FIELDS: dict[tuple[int, str], bytes] = {}  # a handful: the levels in use
 
 
 def encode_log(record: Any) -> bytes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
 import time
 from typing import Any
@@ -20,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from demo_service import otlp_wire
 from demo_service.access_log import LOGGER_NAME, OTLP_SCOPE, AccessLog
 from demo_service.app import create_app
+from demo_service.metrics import ServiceMetrics
 from demo_service.middleware import TelemetryMiddleware
 from demo_service.otlp_wire import LogLine, severity
 from tests.demo_service.conftest import TOKEN, body, settings_for
@@ -257,3 +260,55 @@ def test_the_access_record_is_the_record_the_sdk_would_have_emitted(
     # and next to SDK records of the same logger, both land under one resource and scope
     both = otlp_wire.encode_logs([emitted[0], ours])
     assert both == sdk_encode_logs([emitted[0], emitted[0]]).SerializeToString()
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "status", "duration_ms", "request_id", "in_span"),
+    [
+        pytest.param("GET", "/profiles/{profile_id}", 200, 4.56, "0123456789abcdef", True),
+        pytest.param("_OTHER", "unmatched", 404, 0.0, "req-1", True),
+        pytest.param("POST", '/caf\u00e9/"quoted"\\{x}', 503, 1234.5, "r", True),
+        pytest.param("DELETE", "/x", 500, 1e-05, '\u00e9\u2028\n"', False),
+    ],
+)
+def test_the_line_is_what_json_dumps_writes_for_the_same_fields(
+    method: str, route: str, status: int, duration_ms: float, request_id: str, in_span: bool
+) -> None:
+    """The line is assembled from parts encoded once per method, route and status; it must be
+    byte for byte the json.dumps of the documented fields (what it was built with before)."""
+    stream = io.StringIO()
+    logger = logging.getLogger(LOGGER_NAME)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    access = AccessLog(stream, ServiceMetrics(CollectorRegistry()))
+    span = TracerProvider().get_tracer("t").start_span("x") if in_span else INVALID_SPAN
+    ctx = span.get_span_context()
+    try:
+        for _ in range(2):  # the second line comes from the cached parts
+            access.write(method, route, status, duration_ms, ctx, request_id)
+    finally:
+        logger.setLevel(level)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        doc = json.loads(line)
+        assert list(doc) == [
+            "timestamp",
+            "level",
+            "message",
+            "logger",
+            "trace_id",
+            "span_id",
+            "request_id",
+            "http_status",
+            "duration_ms",
+        ]
+        assert doc["message"] == f"{method} {route} {status}"
+        assert doc["level"] == ("error" if status >= 500 else "info")
+        assert doc["trace_id"] == (format(ctx.trace_id, "032x") if in_span else "")
+        assert (doc["request_id"], doc["http_status"], doc["duration_ms"]) == (
+            request_id,
+            status,
+            duration_ms,
+        )
+        assert line == json.dumps(doc)

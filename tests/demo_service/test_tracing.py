@@ -212,3 +212,39 @@ def test_sampling_ratio_zero_exports_no_spans_but_serves(receiver, start_service
 )
 def test_root_sampler_follows_the_ratio(ratio: float, expected: str) -> None:
     assert _root_sampler(ratio).get_description() == expected
+
+
+def test_db_spans_are_not_built_under_an_unsampled_parent_and_stay_roots_without_one() -> None:
+    """The DB skips a span the parent-based sampler would drop anyway; nothing else."""
+    from opentelemetry import context, trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    from demo_service.db import _unsampled_parent
+
+    def under(span: Any) -> bool:
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            return _unsampled_parent()
+        finally:
+            context.detach(token)
+
+    def upstream(flags: int) -> Any:
+        return NonRecordingSpan(SpanContext(1, 2, is_remote=True, trace_flags=TraceFlags(flags)))
+
+    assert not _unsampled_parent()  # a query outside any request: a root, sampled as usual
+    assert under(upstream(0))
+    assert not under(upstream(1))
+    assert not under(TracerProvider().get_tracer("t").start_span("recording"))
+
+
+def test_an_unsampled_upstream_request_is_served_and_exports_no_span(receiver, start_service):
+    svc = start_service({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint})
+    with svc.client() as c:
+        pid = c.post("/profiles", json={"name": "Un", "email": "un@example.org"}).json()["id"]
+        r = c.get(
+            f"/profiles/{pid}", headers={"traceparent": f"00-{INCOMING_TRACE}-{INCOMING_PARENT}-00"}
+        )
+        assert r.status_code == 200
+        time.sleep(0.3)
+    assert _of_trace(receiver.spans(), INCOMING_TRACE) == []
