@@ -51,7 +51,7 @@ STEPS: dict[str, str] = {
     "span-attributes": "server span's name, http.route and status set at the end",
     "traceparent": "traceparent + x-request-id response headers",
     "db-span": "DB CLIENT span: start_span with its 4 attributes + end (queued for export)",
-    "access-json": "access line: dict, json.dumps, write + flush to /dev/null, counter",
+    "access-json": "access line: its JSON, write + flush to /dev/null, log_records counter",
     "access-otlp": "access line + its OTLP copy (LogLine queued)",
     "encode-spans": "encoding one request's two spans (in batches of 32 requests)",
     "encode-log": "encoding one request's access LogLine (in batches of 32 requests)",
