@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,7 @@ class _Route:
     path_format = "/profiles/{profile_id}"
 
 
-async def _ok(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def _ok(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
     scope["route"] = _Route()
     await send(
         {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
