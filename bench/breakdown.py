@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ STEPS: dict[str, str] = {
     "span-attributes": "server span's name, http.route and status set at the end",
     "traceparent": "traceparent + x-request-id response headers",
     "db-span": "DB CLIENT span: start_span with its 4 attributes + end (queued for export)",
-    "access-json": "access line: dict, json.dumps, write + flush to /dev/null, counter",
+    "access-json": "access line: its JSON, write + flush to /dev/null, log_records counter",
     "access-otlp": "access line + its OTLP copy (LogLine queued)",
     "encode-spans": "encoding one request's two spans (in batches of 32 requests)",
     "encode-log": "encoding one request's access LogLine (in batches of 32 requests)",
@@ -112,7 +112,7 @@ class _Route:
     path_format = "/profiles/{profile_id}"
 
 
-async def _ok(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def _ok(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
     scope["route"] = _Route()
     await send(
         {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}

@@ -33,7 +33,8 @@ class _SpanQueue(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        if span.context is not None and span.context.trace_flags.sampled:
+        context = span.context  # a Python-level property: read once
+        if context is not None and context.trace_flags.sampled:
             self._sink.offer(span)
 
     def shutdown(self) -> None:

@@ -61,7 +61,7 @@ SCRIPTS = [
         "instructions",
         ("valgrind", "callgrind_control"),
         ["ratio: (b)/(a) instructions-throughput"],
-        id="instruction counts print the (b)/(a) ratio",
+        id="instructions: counts print the (b)/(a) ratio",
     ),
 ]
 # "ratio: <what> = <figure>": the figure must parse as a positive number, not merely be printed.
@@ -100,3 +100,21 @@ def test_quick_run_prints_ratios(script: str, tools: tuple[str, ...], expected: 
     for name, low, high in BOUNDS.get(script, []):
         bounded = [float(figure) for label, figure in figures.items() if label.startswith(name)]
         assert bounded and all(low <= f <= high for f in bounded), (name, low, high, out.stdout)
+
+
+def test_breakdown_of_instructions_quick_run_prints_a_positive_count_per_call() -> None:
+    """bench.breakdown prints a table, not ratios: its smoke run counts one step (the histogram's
+    observe) against the empty loop, which must come out as a positive count."""
+    require_tool("valgrind")
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.breakdown", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    row = re.search(r"^\| histogram\s+\|[^|]+\|\s*([0-9.]+)k\s*\|", out.stdout, re.MULTILINE)
+    assert row, out.stdout
+    assert float(row.group(1)) > 0, out.stdout
