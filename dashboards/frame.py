@@ -216,6 +216,11 @@ def to_json(dash: Dashboard) -> dict[str, Any]:
             variable["current"] = {"selected": True, "text": ["All"], "value": [ALL]}
         if variable["type"] == "datasource":
             variable.pop("datasource", None)
+        if variable["type"] == "custom":
+            # Grafana derives a custom variable's options from its query whenever a dashboard
+            # loads (legacy and Scenes alike), so saved options are only bytes: for `$service`,
+            # every spec service in every dashboard, which made large builds quadratic.
+            variable["options"] = []
     cleaned: dict[str, Any] = _drop_nulls(data)
     return cleaned
 

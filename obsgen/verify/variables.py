@@ -27,6 +27,11 @@ def _variable_query(variable: dict[str, Any]) -> str:
     return str(query.get("query", "")) if isinstance(query, dict) else str(query)
 
 
+def _custom_values(query: str) -> list[str]:
+    """A custom variable's values as Grafana splits its query: on commas not escaped as ``\\,``."""
+    return [part.replace("\\,", ",").strip() for part in re.split(r"(?<!\\),", query)]
+
+
 def _value(
     variable: dict[str, Any], query: Query, values: dict[str, str], prometheus: Prometheus | None
 ) -> str | None:
@@ -51,6 +56,8 @@ def _value(
         value = value[0] if value else ""
     if value in (None, "") and variable.get("options"):
         value = variable["options"][0].get("value")
+    if value in (None, "") and kind == "custom":
+        value = _custom_values(_variable_query(variable))[0]  # what Grafana selects first
     if value in ("$__all", None):
         value = variable.get("allValue") or ".*"
     return str(value if value is not None else variable.get("query", ""))

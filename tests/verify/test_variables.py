@@ -18,3 +18,11 @@ def test_builtin_intervals_become_the_rate_interval(builtin: str) -> None:
     text = resolve(query, None, "1m")
     assert "[1m]" in text
     assert undefined_variables(text) == []
+
+
+def test_custom_variable_without_a_selection_takes_its_first_query_value() -> None:
+    """Saved options are empty (Grafana derives them from the query), so the query decides."""
+    service = scopes(load_file(None))[0]
+    custom = {"name": "zone", "type": "custom", "query": r"eu\,west , us", "options": []}
+    query = Query("d", "p", "prometheus", 'up{zone="$zone"}', service, (custom,))
+    assert resolve(query, None, "1m") == 'up{zone="eu,west"}'
