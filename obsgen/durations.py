@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 MAX_SECONDS = (2**63 - 1) // 10**9  # Prometheus and Alertmanager hold durations in int64 ns
+_NOT_A_DURATION = "{!r} is not a Prometheus duration (e.g. 30s, 5m, 1h, 28d)"
 _DURATION = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
 )
@@ -16,9 +18,16 @@ def parse_duration(text: str, *, allow_zero: bool = False) -> float:
 
     ``allow_zero``: ``"0s"`` is valid (an alert's `for:` of zero: fire at the first evaluation).
     """
-    match = _DURATION.match(text) if isinstance(text, str) and len(text) <= 64 else None
+    if not isinstance(text, str):  # a spec value of another type
+        raise ValueError(_NOT_A_DURATION.format(str(text)[:64]))  # noqa: TRY004 (callers report ValueErrors)
+    return _seconds(text, allow_zero)
+
+
+@lru_cache(maxsize=4096)  # a build asks for the same few windows tens of thousands of times
+def _seconds(text: str, allow_zero: bool) -> float:
+    match = _DURATION.match(text) if len(text) <= 64 else None
     if not match or not text or not any(match.groups()):
-        raise ValueError(f"{str(text)[:64]!r} is not a Prometheus duration (e.g. 30s, 5m, 1h, 28d)")
+        raise ValueError(_NOT_A_DURATION.format(text[:64]))
     seconds = 0.0
     for amount, unit in zip(match.groups(), _UNITS):
         if amount:
