@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from alerts import alertmanager, grafana_alerting, kubernetes
 from alerts.lint import lint_groups
@@ -12,7 +13,8 @@ from alerts.rule import AlertGroup
 from alerts.runbooks import runbooks
 from alerts.slo_alerts import slo_alert_groups
 from alerts.symptoms import SYMPTOMS, symptom_group
-from obsgen.artifacts import Artifact, Output
+from obsgen.artifacts import Artifact, Output, to_yaml
+from obsgen.family import Family, ServiceOutput, render_family
 from obsgen.model import Project, Service
 
 RULES_DIR = "prometheus/rules"
@@ -30,51 +32,68 @@ def alert_groups(project: Project, service: Service) -> tuple[list[AlertGroup], 
     return groups, notes
 
 
-def render_stream(project: Project, notes: list[str], counts: dict[str, int]) -> Iterator[Artifact]:
-    """Every artifact, one service at a time, so a build never holds every service's files;
-    ``notes`` and ``counts`` are complete once the iterator is exhausted."""
-    all_alerts = []
-    counts.update({"recording rules": 0, "alerts": 0})
-    for service in project.services:
-        recording = recording_groups(project, service)
-        alert_rules, skipped = alert_groups(project, service)
-        alerting = [group.to_group() for group in alert_rules]
-        notes += skipped
-        counts["recording rules"] += sum(len(g["rules"]) for g in recording)
-        counts["alerts"] += sum(len(g["rules"]) for g in alerting)
-        rule_files = []
-        for kind, groups in (("recording", recording), ("alerts", alerting)):
-            if groups:
-                path = rules_path(service.name, kind)
-                problems = lint_groups(groups, path)
-                if problems:  # a generator bug, not a user error: fail the build loudly
-                    raise ValueError("generated rules fail lint:\n" + "\n".join(problems))
-                yield Artifact(path, {"groups": groups})
-                rule_files.append(path)
-        order = [g["name"] for g in recording + alerting]
-        tests, uncovered = test_file(project, service, rule_files, order)
-        notes += uncovered
-        counts["promtool test cases"] = counts.get("promtool test cases", 0) + len(tests["tests"])
-        if tests["tests"]:
-            yield Artifact(tests_path(service.name), tests)
-        if recording or alerting:
-            yield Artifact(
+def _service(project: Project, service: Service) -> ServiceOutput:
+    """The service's rule files, their promtool tests, PrometheusRule and Grafana alert rules;
+    its alerts are carried to the runbooks."""
+    output = ServiceOutput()
+    recording = recording_groups(project, service)
+    alert_rules, skipped = alert_groups(project, service)
+    alerting = [group.to_group() for group in alert_rules]
+    output.notes += skipped
+    output.counts["recording rules"] = sum(len(g["rules"]) for g in recording)
+    output.counts["alerts"] = sum(len(g["rules"]) for g in alerting)
+    rule_files, rule_texts = [], []
+    for kind, groups in (("recording", recording), ("alerts", alerting)):
+        if groups:
+            path = rules_path(service.name, kind)
+            problems = lint_groups(groups, path)
+            if problems:  # a generator bug, not a user error: fail the build loudly
+                raise ValueError("generated rules fail lint:\n" + "\n".join(problems))
+            rule_texts.append(to_yaml({"groups": groups}))  # the PrometheusRule nests it too
+            output.artifacts.append(Artifact(path, {"groups": groups}, encoded=rule_texts[-1]))
+            rule_files.append(path)
+    order = [g["name"] for g in recording + alerting]
+    tests, uncovered = test_file(project, service, rule_files, order)
+    output.notes += uncovered
+    output.counts["promtool test cases"] = len(tests["tests"])
+    if tests["tests"]:
+        output.artifacts.append(Artifact(tests_path(service.name), tests))
+    if recording or alerting:
+        output.artifacts.append(
+            Artifact(
                 kubernetes.path(service),
-                kubernetes.prometheus_rule(project, service, recording + alerting),
+                kubernetes.prometheus_rule_yaml(project, service, recording + alerting, rule_texts),
             )
-        if alert_rules:
-            yield Artifact(
+        )
+    if alert_rules:
+        output.artifacts.append(
+            Artifact(
                 grafana_alerting.path(service),
                 grafana_alerting.provisioning(project, service, alert_rules),
                 comment=grafana_alerting.comment(service),
             )
-        all_alerts += [(service, a) for group in alert_rules for a in group.alerts]
-    yield from runbooks(project, all_alerts)
+        )
+    output.carry = [alert for group in alert_rules for alert in group.alerts]
+    return output
+
+
+def _head(project: Project) -> Iterator[Artifact]:
+    return iter(())
+
+
+def _tail(project: Project, carries: list[Any]) -> Iterator[Artifact]:
+    """Runbooks for every alert of every service, then the Alertmanager config."""
+    every_alert = [
+        (service, alert)
+        for service, alerts in zip(project.services, carries, strict=True)
+        for alert in alerts
+    ]
+    yield from runbooks(project, every_alert)
     yield Artifact(alertmanager.PATH, alertmanager.alertmanager_config(project, SYMPTOMS))
 
 
+FAMILY = Family(head=_head, service=_service, tail=_tail, counts=("recording rules", "alerts"))
+
+
 def render(project: Project) -> Output:
-    notes: list[str] = []
-    counts: dict[str, int] = {}
-    artifacts = tuple(render_stream(project, notes, counts))
-    return Output(artifacts=artifacts, notes=tuple(notes), counts=counts)
+    return render_family(FAMILY, project)

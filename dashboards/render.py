@@ -14,6 +14,7 @@ from dashboards import debug, executive, oncall
 from dashboards.panels import LOKI_VAR, PROMETHEUS_VAR, TEMPO_VAR
 from obsgen import conventions as names
 from obsgen.artifacts import Artifact, Output, copy_data, to_json, to_yaml, yaml_list_item
+from obsgen.family import Family, ServiceOutput, render_family
 from obsgen.model import Project, Service
 from obsgen.queries.logs import TRACE_ID_FIELD
 
@@ -219,39 +220,46 @@ def configmap_item(project: Project, service: str, kind: str, text: str) -> dict
     }
 
 
-def render_stream(project: Project, notes: list[str], counts: dict[str, int]) -> Iterator[Artifact]:
-    """Every artifact, one service at a time: a build of many services never holds all their
-    dashboards. ``notes`` and ``counts`` are complete once the iterator is exhausted.
-
-    The ConfigMap list is one file; it is started first and each dashboard's item appended as
-    it is rendered (the same bytes as ``configmaps`` dumped whole).
-    """
-    counts.update({"dashboards": 0, "dashboard panels": 0})
-    seen: dict[str, None] = {}
+def _head(project: Project) -> Iterator[Artifact]:
+    """Grafana's provisioning files, and the start of the ConfigMap list each dashboard's
+    item is appended to (the same bytes as ``configmaps`` dumped whole)."""
     yield Artifact(f"{PROVISIONING_DIR}/dashboards/obsgen.yaml", provider())
     yield Artifact(f"{PROVISIONING_DIR}/datasources/obsgen.yaml", datasources(project))
     if not project.services:
         yield Artifact(CONFIGMAP_PATH, configmaps(project, {}))
         return
     yield Artifact(CONFIGMAP_PATH, to_yaml({"apiVersion": "v1", "kind": "List"}) + "items:\n")
-    for service in project.services:
-        for kind, builder in BUILDERS.items():
-            rendered = builder(project, service)
-            data = rendered["dashboard"]
-            seen.update(dict.fromkeys(rendered["notes"]))
-            counts["dashboards"] += 1
-            counts["dashboard panels"] += len(data["panels"])
-            name = file_name(service.name, kind)
-            text = to_json(data)  # encoded once: the file and its ConfigMap carry the same JSON
-            yield Artifact(f"{DASHBOARDS_DIR}/{name}", text)
-            yield Artifact(f"{IMPORT_DIR}/{name}", import_variant(data))
-            item = configmap_item(project, service.name, kind, text)
-            yield Artifact(CONFIGMAP_PATH, yaml_list_item(item), part=True)
-    notes.extend(seen)
+
+
+def _service(project: Project, service: Service) -> ServiceOutput:
+    """The service's three dashboards, each as a file, an import file and a ConfigMap item."""
+    output = ServiceOutput(counts={"dashboards": 0, "dashboard panels": 0})
+    for kind, builder in BUILDERS.items():
+        rendered = builder(project, service)
+        data = rendered["dashboard"]
+        output.notes += rendered["notes"]
+        output.counts["dashboards"] += 1
+        output.counts["dashboard panels"] += len(data["panels"])
+        name = file_name(service.name, kind)
+        text = to_json(data)  # encoded once: the file and its ConfigMap carry the same JSON
+        output.artifacts += (
+            Artifact(f"{DASHBOARDS_DIR}/{name}", text),
+            Artifact(f"{IMPORT_DIR}/{name}", import_variant(data)),
+            Artifact(
+                CONFIGMAP_PATH,
+                yaml_list_item(configmap_item(project, service.name, kind, text)),
+                part=True,
+            ),
+        )
+    return output
+
+
+def _tail(project: Project, carries: list[Any]) -> Iterator[Artifact]:
+    return iter(())
+
+
+FAMILY = Family(head=_head, service=_service, tail=_tail, counts=("dashboards", "dashboard panels"))
 
 
 def render(project: Project) -> Output:
-    notes: list[str] = []
-    counts: dict[str, int] = {}
-    artifacts = tuple(render_stream(project, notes, counts))
-    return Output(artifacts=artifacts, notes=tuple(notes), counts=counts)
+    return render_family(FAMILY, project)

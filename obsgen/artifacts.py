@@ -34,6 +34,7 @@ class Artifact:
     data: Any
     comment: str = ""
     part: bool = False  # ``data`` is text appended to the file an earlier artifact started
+    encoded: str = ""  # ``data`` already encoded (the renderer nests the same text elsewhere)
 
 
 def yaml_list_item(item: Any) -> str:
@@ -51,6 +52,8 @@ class Output:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
+_CACHED_SCALAR_LENGTH, _CACHED_SCALARS = 64, 100_000
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}  # (scalar text, implicit) → tag
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ~4x faster, same bytes
 
 
@@ -59,6 +62,26 @@ class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    # libyaml's emitter asks the resolver twice per scalar whether its text would read back
+    # as another type: a third of a rule file's dump time. The answer depends on the text
+    # alone (no path resolvers here), so short texts, which repeat (keys, labels), are cached.
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is not ScalarNode or len(value) > _CACHED_SCALAR_LENGTH:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))
+            if len(_RESOLVED) < _CACHED_SCALARS:
+                _RESOLVED[key] = tag
+        return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Path resolvers only (none registered): skipped for every node."""
+
+    def ascend_resolver(self) -> None:
+        """Path resolvers only (none registered): skipped for every node."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -127,6 +150,19 @@ def to_yaml(data: Any) -> str:
     return str(yaml.serialize(node, Dumper=_Dumper, **_YAML_OPTIONS))
 
 
+def indented_yaml(text: str, spaces: int) -> str | None:
+    """Block YAML from :func:`to_yaml`, ``spaces`` deeper, as the emitter writes it nested
+    there (a block list under a key of a nested mapping, say); None when a line is so long
+    that the emitter, which folds past its width, might fold it differently at that depth.
+    Nesting text already written saves dumping the same data twice."""
+    width = _YAML_OPTIONS["width"] - spaces
+    lines = text.splitlines(keepends=True)
+    if any(len(line) - 1 > width for line in lines):
+        return None
+    pad = " " * spaces
+    return "".join(line if line == "\n" else pad + line for line in lines)
+
+
 # orjson writes the floats Python writes with an exponent (1e-05, 1e+16) as 0.00001 and 1e16.
 # With one value per line and strings quoted, such a number ends its line. RE2 finds the few
 # lines that may hold one (Python's `re` scans a dashboard as slowly as json.dumps encodes it);
@@ -173,7 +209,11 @@ def serialize(artifact: Artifact, source: str) -> bytes:
     if suffix == ".json":  # str: already ``to_json`` text (a dashboard the ConfigMap embeds too)
         text = artifact.data if isinstance(artifact.data, str) else to_json(artifact.data)
     elif suffix in (".yaml", ".yml"):
-        body = artifact.data if isinstance(artifact.data, str) else to_yaml(artifact.data)
+        body = (
+            artifact.data
+            if isinstance(artifact.data, str)
+            else artifact.encoded or to_yaml(artifact.data)
+        )
         comment = "".join(f"# {line}".rstrip() + "\n" for line in artifact.comment.splitlines())
         text = f"# {header}\n{comment}{body}"
     elif suffix == ".md":
@@ -185,32 +225,38 @@ def serialize(artifact: Artifact, source: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _checked(artifacts: Iterable[Artifact]) -> Iterator[Artifact]:
-    """The artifacts, refusing paths outside the output directory, a path two renderers
-    wrote, and a part before its file's start (each a renderer bug)."""
-    seen: set[str] = set()
-    for artifact in artifacts:
-        path = PurePosixPath(artifact.path)
-        if path.is_absolute() or ".." in path.parts:
-            raise ValueError(f"artifact path escapes the output directory: {artifact.path}")
-        if artifact.part:
-            if artifact.path not in seen:
-                raise ValueError(f"{artifact.path}: a part before the file's start")
-        elif artifact.path in seen:
-            raise ValueError(f"two renderers wrote {artifact.path}")
-        seen.add(artifact.path)
-        yield artifact
+class PathCheck:
+    """Refuses paths outside the output directory, a path two renderers wrote, and a part
+    before its file's start (each a renderer bug), file by file as a build streams."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def file(self, path: str, part: bool, data: bytes) -> tuple[str, bytes, bool]:
+        """``(path, data, part)`` once the path is checked."""
+        parsed = PurePosixPath(path)
+        if parsed.is_absolute() or ".." in parsed.parts:
+            raise ValueError(f"artifact path escapes the output directory: {path}")
+        if part:
+            if path not in self._seen:
+                raise ValueError(f"{path}: a part before the file's start")
+        elif path in self._seen:
+            raise ValueError(f"two renderers wrote {path}")
+        self._seen.add(path)
+        return path, data, part
 
 
-def _content(artifact: Artifact, source: str) -> bytes:
+def content(artifact: Artifact, source: str) -> bytes:
+    """The bytes an artifact adds to its file (a part is text already)."""
     return str(artifact.data).encode("utf-8") if artifact.part else serialize(artifact, source)
 
 
 def iter_files(artifacts: Iterable[Artifact], source: str) -> Iterator[tuple[str, bytes, bool]]:
     """(path, bytes, appended) one artifact at a time, so a build never holds every file;
     ``appended`` bytes continue the file of that path."""
-    for artifact in _checked(artifacts):
-        yield artifact.path, _content(artifact, source), artifact.part
+    check = PathCheck()
+    for artifact in artifacts:
+        yield check.file(artifact.path, artifact.part, content(artifact, source))
 
 
 def render_tree(artifacts: Iterable[Artifact], source: str) -> dict[str, bytes]:

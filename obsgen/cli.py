@@ -186,7 +186,15 @@ def validate(spec: Path | None) -> None:
     is_flag=True,
     help="Replace DIR even when it holds files obsgen did not write (they are deleted).",
 )
-def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default="0: one per core",
+    help="Processes rendering services in parallel; the files are the same for any number.",
+)
+def build(spec: Path | None, out_dir: Path, check: bool, force: bool, jobs: int) -> None:
     """Generate dashboards, rules, alerts, tests, Alertmanager config and runbooks.
 
     \b
@@ -198,11 +206,11 @@ def build(spec: Path | None, out_dir: Path, check: bool, force: bool) -> None:
     DIR is only replaced when obsgen wrote it: a file its manifest (DIR/.obsgen) does not list
     makes build refuse, naming the file, unless --force is given.
     """
-    from obsgen.build import stream, summary
+    from obsgen.build import default_jobs, stream, summary
     from obsgen.writer import diff_files, write_files
 
     project = _load(spec)
-    result = stream(project)
+    result = stream(project, jobs or default_jobs())
     if check:
         differences = diff_files(result.files, out_dir)
         if differences:

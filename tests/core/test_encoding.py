@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from obsgen.artifacts import _Dumper, copy_data, to_json, to_yaml
+from obsgen.artifacts import _Dumper, copy_data, indented_yaml, to_json, to_yaml
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
     ["", "1e5", "0.00001", "true", "null", "~", "- x", "a: b", "x\ny\n", " lead", "trail ", "#"]
@@ -76,3 +76,21 @@ def test_copy_data_is_deep() -> None:
     assert copied == original
     copied["a"][0]["b"] = 2
     assert original["a"][0]["b"] == 1.5
+
+
+LONG_TEXT = st.text(st.sampled_from("ab :#'\"\n-"), min_size=990, max_size=1010)
+GROUP_LISTS = st.lists(
+    st.dictionaries(TEXT, DATA | LONG_TEXT, min_size=1, max_size=4), min_size=1, max_size=3
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(GROUP_LISTS)
+def test_indented_yaml_is_what_the_emitter_writes_nested(groups: list[Any]) -> None:
+    """The PrometheusRule nests its rule files' YAML under ``spec``: the same bytes as dumping
+    it whole, or, for lines near the emitter's width, a refusal (then it is dumped whole)."""
+    nested = indented_yaml(to_yaml({"groups": groups}).removeprefix("groups:\n"), 2)
+    whole = to_yaml({"spec": {"groups": groups}})
+    assert nested is None or whole == "spec:\n  groups:\n" + nested
+    if all(len(line) < 990 for line in whole.splitlines()):
+        assert nested is not None
