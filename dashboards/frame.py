@@ -65,15 +65,35 @@ def service_choices(project: Project, service: Service) -> list[str]:
     ]
 
 
+_choices_of: tuple[tuple[Service, ...], dict[str, str]] = ((), {})
+
+
+def _choices_query(project: Project, service: Service) -> str:
+    """:func:`service_choices` as a custom variable's query, computed once per selector label
+    of the project (every dashboard asks; a project is immutable)."""
+    global _choices_of
+    services, queries = _choices_of
+    if services is not project.services:
+        services, queries = project.services, {}
+        _choices_of = (services, queries)
+    label = service.selector.label
+    if label not in queries:
+        # Grafana splits a custom variable's query on commas; a literal comma is written "\,".
+        queries[label] = ",".join(v.replace(",", "\\,") for v in service_choices(project, service))
+    return queries[label]
+
+
 def service_variable(project: Project, service: Service) -> Template:
-    # Grafana splits a custom variable's query on commas; a literal comma is written "\,".
-    query = ",".join(value.replace(",", "\\,") for value in service_choices(project, service))
+    current = service.selector.value
     return Template(
         name="service",
         label="Service",
         type="custom",
-        query=query,
-        default=service.selector.value,
+        query=_choices_query(project, service),
+        default=current,
+        # The selected option given, grafanalib does not split the query into options that
+        # to_json drops anyway (Grafana derives them from the query).
+        options=[{"selected": True, "text": current, "value": current}],
         sort=1,
         regex="",
     )
