@@ -2,10 +2,10 @@
 
 Most of a build's time was YAML (rule files, promtool tests, Grafana alert rules): a node
 per value, then libyaml's emitter, which calls back into Python's resolver twice per scalar.
-Generated data is nearly all ASCII identifiers, PromQL and sentences, whose YAML form is fixed
+Generated data is nearly all identifiers, PromQL and sentences, whose YAML form is fixed
 by a few rules of the emitter (``analyze_scalar`` and ``choose_scalar_style`` in PyYAML's
-emitter, libyaml's twin): this module writes those forms and refuses anything else (non-ASCII
-or control characters, lines near the fold width, keys libyaml writes in the complex form,
+emitter, libyaml's twin): this module writes those forms and refuses anything else (control
+or non-printable characters, lines near the fold width, keys libyaml writes in the complex form,
 literal blocks that need indentation or keep hints, scalar documents), so the caller falls back
 to libyaml for the whole document. tests/core/test_encoding.py compares both byte for byte.
 """
@@ -24,7 +24,10 @@ STR_TAG, FLOAT_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:float"
 WIDTH = 1000  # the emitter's width (``width=`` of the dump); lines past it are folded
 _WIDTH_MARGIN = 8
 _SIMPLE_KEY_LENGTH = 128  # longer keys are written as "? key"
-_PRINTABLE_LINE = re.compile(r"[\x20-\x7e]*")  # ASCII without control characters or breaks
+# What libyaml writes as is with allow_unicode: printable ASCII and the BMP outside the
+# surrogates, the byte-order mark and U+FFFE/U+FFFF; no breaks (NEL, U+2028/9) or controls.
+# (Characters past the BMP are printable to PyYAML's Python emitter but not to libyaml's.)
+_PRINTABLE_LINE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
 _INDICATOR_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
 _RESOLVE: Callable[[Any, str, tuple[bool, bool]], Any] = Resolver().resolve
 _RESOLVED: dict[str, str] = {}  # plain text → the tag it would read back as
