@@ -1,7 +1,8 @@
 """SLO recording rules: SLI error ratios per window, recorded rates, and SLO metadata series.
 
 One rule group per SLO keeps groups small (mixtool's limit is 20 rules) and lets Prometheus
-evaluate the period ratio right after the 5m rates it sums, in the same group. With
+evaluate the hourly tiles right after the 5m rates they average, and the period ratio after the
+tiles it sums, in the same group (a group's rules run in order). With
 ``alerting.window_ratios: recorded`` the window ratios over more than 5m read those recorded 5m
 rates too (``q.recorded_error_ratio``), so they also must follow them in the group.
 """
@@ -33,6 +34,16 @@ def slo_group(project: Project, service: Service, slo: Slo) -> dict[str, Any]:
     rules = [
         _rule(names.SLI_REQUESTS_RATE_RECORD, q.total_rate(target, slo, window), labels),
         _rule(names.SLI_ERRORS_RATE_RECORD, q.bad_rate(target, slo, window), labels),
+        _rule(
+            names.SLI_REQUESTS_HOURLY_RECORD,
+            q.hourly_events(service, slo, names.SLI_REQUESTS_RATE_RECORD),
+            labels,
+        ),
+        _rule(
+            names.SLI_ERRORS_HOURLY_RECORD,
+            q.hourly_events(service, slo, names.SLI_ERRORS_RATE_RECORD),
+            labels,
+        ),
     ]
     rules += [
         _rule(names.sli_error_ratio_record(w), q.window_error_ratio(service, slo, w, form), labels)

@@ -12,8 +12,9 @@ the same backfilled data directory:
 
 History (``promtool tsdb create-blocks-from openmetrics``, one block per 31 days): per service,
 routes x methods x statuses x instances raw histogram series (15 buckets + ``_count`` + ``_sum``)
-over **3 days**, the longest window any rule reads raw, and the series the period ratios sum
-(obsgen's ``slo:sli_{requests,errors}:rate5m``, Sloth's ``slo:sli_error:ratio_rate5m``) over the
+over **3 days**, the longest window any rule reads raw, and the recorded series the rules read
+back (obsgen's 5m rates ``slo:sli_{requests,errors}:rate5m`` and the hourly tiles of its period
+ratio ``slo:sli_{requests,errors}:increase1h``, Sloth's ``slo:sli_error:ratio_rate5m``) over the
 whole **30 days**. Raw samples older than 3 days are read by no rule of any set, so leaving them out
 changes no figure and keeps the backfill to minutes. The history reaches ``--ahead`` seconds past
 the start of the run so every window is full while the rules run; the TSDB then refuses the
@@ -141,7 +142,8 @@ def write_history(
     period_days: float,
     step: int,
 ) -> None:
-    """OpenMetrics for promtool: the raw histograms, obsgen's 5m rates, Sloth's 5m ratios."""
+    """OpenMetrics for promtool: the raw histograms, obsgen's 5m rates and hourly tiles, Sloth's
+    5m ratios."""
     routes, methods, statuses, instances = shape
     codes = list(STATUS_RPS)[:statuses]
     raw_start = end - int(raw_days * 86400)
@@ -177,7 +179,12 @@ def write_history(
             SloKind.LATENCY: total * (1 - UNDER["0.25"]),
         }
         extra = ",".join(f'{k}="{v}"' for k, v in project.extra_labels.items())
-        for record in (names.SLI_REQUESTS_RATE_RECORD, names.SLI_ERRORS_RATE_RECORD, "sloth"):
+        hourly = {  # the hourly tiles: the 5m rate's mean over an hour, times 3600 s
+            names.SLI_REQUESTS_HOURLY_RECORD: names.SLI_REQUESTS_RATE_RECORD,
+            names.SLI_ERRORS_HOURLY_RECORD: names.SLI_ERRORS_RATE_RECORD,
+        }
+        records = (names.SLI_REQUESTS_RATE_RECORD, names.SLI_ERRORS_RATE_RECORD, *hourly, "sloth")
+        for record in records:
             for service in project.services:
                 for slo in service.slos:
                     if record == "sloth":
@@ -192,7 +199,9 @@ def write_history(
                             f'{record}{{{extra},{names.SERVICE_LABEL}="{service.name}",'
                             f'{names.SLO_LABEL}="{slo.name}"}}'
                         )
-                        value = total if record == names.SLI_REQUESTS_RATE_RECORD else bad[slo.kind]
+                        rate = hourly.get(record, record)
+                        value = total if rate == names.SLI_REQUESTS_RATE_RECORD else bad[slo.kind]
+                        value *= 3600 if record in hourly else 1
                     out.write("".join(f"{head} {value!r} {t}\n" for t in rec_times))
         out.write("# EOF\n")
 

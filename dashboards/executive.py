@@ -85,7 +85,8 @@ def _slo_panels(project: Project, service: Service) -> list[Slot]:
                 timeseries(
                     "SLI over the compliance period vs objective",
                     f"Share of good events over the SLO period ({period}), one line per SLO, against its "
-                    "objective (dashed when Grafana draws it). Below the objective means the SLO is missed.",
+                    "objective (dashed when Grafana draws it). Below the objective means the SLO is missed. "
+                    "Summed from hourly tiles: it moves at each full hour, up to an hour behind.",
                     "percentunit",
                     proms(sli),
                     w=12,
@@ -99,7 +100,8 @@ def _slo_panels(project: Project, service: Service) -> list[Slot]:
             stat(
                 "Error budget remaining",
                 "Share of the period's error budget not yet spent, per SLO. 100% untouched, 0% spent, "
-                "negative overspent: stop risky changes.",
+                "negative overspent: stop risky changes. Up to an hour behind (it follows the "
+                "period SLI, updated each full hour); the burn-rate panel is current.",
                 "percentunit",
                 proms(budget, instant=True),
                 w=6,

@@ -289,6 +289,9 @@ def sli_error_ratio_record(window: str) -> str:
 
 SLI_REQUESTS_RATE_RECORD = "slo:sli_requests:rate5m"
 SLI_ERRORS_RATE_RECORD = "slo:sli_errors:rate5m"
+# Events of the last hour, from the 5m rates: the hourly tiles the period ratio sums.
+SLI_REQUESTS_HOURLY_RECORD = "slo:sli_requests:increase1h"
+SLI_ERRORS_HOURLY_RECORD = "slo:sli_errors:increase1h"
 SLO_OBJECTIVE_RECORD = "slo:objective:ratio"
 SLO_ERROR_BUDGET_RECORD = "slo:error_budget:ratio"
 SLO_PERIOD_ERROR_RATIO_RECORD = "slo:period_error_ratio:ratio"

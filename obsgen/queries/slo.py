@@ -2,8 +2,9 @@
 
 No traffic must never produce NaN: a 0/0 ratio would poison ``sum_over_time`` over the period
 and could fire alerts. Every ratio divides by ``(total > 0)``, so an idle window yields no
-sample at all, and the period ratio is computed from recorded *rates* (numerator and denominator
-summed separately), which weights each 5m step by its traffic and never sees a NaN.
+sample at all, and the period ratio is computed from recorded *event counts* (numerator and
+denominator summed separately: hourly tiles of the recorded 5m rates), which weights each hour
+by its traffic and never sees a NaN.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from obsgen.model import Service, Slo, SloKind, Tier, WindowRatios
 from obsgen.queries.base import Target, route_matcher, rule_target, sli_traffic_matcher
 from obsgen.queries.http import error_selector
 
-SHORT_WINDOW = "5m"  # the resolution of the recorded rates the period ratio sums
+SHORT_WINDOW = "5m"  # the window of the recorded rates the hourly tiles average
+TILE_WINDOW = "1h"  # the period ratio sums hourly tiles of the 5m rates, one per hour
 CURRENT_BURN_WINDOW = "1h"  # the "current" burn rate of the status table and exhaustion time
 PANEL_BURN_WINDOWS = ("1h", "6h", "3d")  # the executive burn-rate panel's lines
 
@@ -119,11 +121,35 @@ def window_error_ratio(service: Service, slo: Slo, window: str, form: WindowRati
     return error_ratio(rule_target(service), slo, window)
 
 
+def hourly_events(service: Service, slo: Slo, rate_record: str) -> str:
+    """Events of the last hour from a recorded 5m rate: the mean of its samples over the hour
+    times 3600 s (the hourly tile the period ratio sums; one series read, ~60 samples at a 1m
+    evaluation interval). The mean, not the sum, so the tile does not depend on the evaluation
+    interval and a missed evaluation does not shrink its hour."""
+    window = int(parse_duration(TILE_WINDOW))
+    return f"avg_over_time({recorded(rate_record, service, slo)}[{TILE_WINDOW}]) * {window}"
+
+
+def _period_events(tile: str, period: str) -> str:
+    """Events over the period: the hourly tiles summed at a 1h subquery step (720 samples for
+    30d instead of 43200 one-minute 5m rates). Prometheus aligns subquery steps to multiples of
+    the step, so each step reads the tile recorded last at or before a full hour (within the
+    5m lookback) and consecutive tiles abut. Until the first full hour of a new tile series
+    the subquery is empty: the current tile (the last hour) stands in."""
+    return f"(sum_over_time({tile}[{period}:{TILE_WINDOW}]) or {tile})"
+
+
 def period_error_ratio(service: Service, slo: Slo) -> str:
-    """Error ratio over the compliance period, from the recorded 5m rates (NaN-free)."""
-    bad = recorded(names.SLI_ERRORS_RATE_RECORD, service, slo)
-    total = recorded(names.SLI_REQUESTS_RATE_RECORD, service, slo)
-    return f"sum_over_time({bad}[{slo.period}])\n/\n(sum_over_time({total}[{slo.period}]) > 0)"
+    """Error ratio over the compliance period, from the hourly tiles (NaN-free).
+
+    The same ratio as summing every recorded 5m rate over the period (when the evaluation
+    interval divides 1h), over the period that ends at the last full hour's evaluation: up to
+    an hour (plus one interval) behind. Dashboards and the budget records read it; no alert
+    does.
+    """
+    bad = recorded(names.SLI_ERRORS_HOURLY_RECORD, service, slo)
+    total = recorded(names.SLI_REQUESTS_HOURLY_RECORD, service, slo)
+    return f"{_period_events(bad, slo.period)}\n/\n({_period_events(total, slo.period)} > 0)"
 
 
 def budget_remaining(service: Service, slo: Slo) -> str:

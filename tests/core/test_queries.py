@@ -56,6 +56,7 @@ def every_query(service: Service) -> list[str]:
     for s in service.slos:
         found += [
             slo.period_error_ratio(service, s),
+            slo.hourly_events(service, s, conventions.SLI_ERRORS_RATE_RECORD),
             slo.budget_remaining(service, s),
             slo.burn_rate(service, s, "1h"),
         ]

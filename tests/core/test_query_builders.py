@@ -68,11 +68,24 @@ def test_error_ratio_divides_by_traffic_only_when_there_is_some(service: Service
     )
 
 
-def test_period_ratio_sums_recorded_rates(service: Service) -> None:
-    assert slo.period_error_ratio(service, _slo(service, "avail")) == (
-        'sum_over_time(slo:sli_errors:rate5m{service="shop", slo="avail"}[30d])\n/\n'
-        '(sum_over_time(slo:sli_requests:rate5m{service="shop", slo="avail"}[30d]) > 0)'
+def test_hourly_tile_is_the_mean_5m_rate_over_the_hour_in_events(service: Service) -> None:
+    assert slo.hourly_events(service, _slo(service, "avail"), "slo:sli_errors:rate5m") == (
+        'avg_over_time(slo:sli_errors:rate5m{service="shop", slo="avail"}[1h]) * 3600'
     )
+
+
+def test_period_ratio_sums_hourly_tiles_at_a_1h_subquery_step(service: Service) -> None:
+    """One tile per full hour over the period (720 for 30d, 672 for 28d); the current tile
+    stands in until a new tile series has one at a full hour."""
+    errors = 'slo:sli_errors:increase1h{service="shop", slo="avail"}'
+    requests = 'slo:sli_requests:increase1h{service="shop", slo="avail"}'
+    assert slo.period_error_ratio(service, _slo(service, "avail")) == (
+        f"(sum_over_time({errors}[30d:1h]) or {errors})\n/\n"
+        f"((sum_over_time({requests}[30d:1h]) or {requests}) > 0)"
+    )
+    fast = slo.period_error_ratio(service, _slo(service, "fast"))
+    assert "[28d:1h]" in fast
+    assert "[30d" not in fast
 
 
 def test_recorded_window_ratio_reads_only_the_recorded_5m_rates(service: Service) -> None:
