@@ -54,8 +54,6 @@ class Output:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
-_CACHED_SCALAR_LENGTH, _CACHED_SCALARS = 64, 100_000
-_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}  # (scalar text, implicit) → tag
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ~4x faster, same bytes
 
 
@@ -64,26 +62,6 @@ class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
-
-    # libyaml's emitter asks the resolver twice per scalar whether its text would read back
-    # as another type: a third of a rule file's dump time. The answer depends on the text
-    # alone (no path resolvers here), so short texts, which repeat (keys, labels), are cached.
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is not ScalarNode or len(value) > _CACHED_SCALAR_LENGTH:
-            return str(super().resolve(kind, value, implicit))
-        key = (value, implicit)
-        tag = _RESOLVED.get(key)
-        if tag is None:
-            tag = str(super().resolve(kind, value, implicit))
-            if len(_RESOLVED) < _CACHED_SCALARS:
-                _RESOLVED[key] = tag
-        return tag
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        """Path resolvers only (none registered): skipped for every node."""
-
-    def ascend_resolver(self) -> None:
-        """Path resolvers only (none registered): skipped for every node."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -94,7 +72,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-_YAML_OPTIONS: dict[str, Any] = {"allow_unicode": True, "width": 1000}
+_YAML_OPTIONS: dict[str, Any] = {"allow_unicode": True, "width": yamlblock.WIDTH}
 _STR, _INT, _FLOAT, _BOOL, _NULL, _SEQ, _MAP = (
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
 )
